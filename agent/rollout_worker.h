@@ -1,0 +1,166 @@
+// RolloutWorker: brings one assigned rollout to "ready" on this node (DESIGN §4).
+//
+// On its own control thread it fetches the rollout and its manifest, opens the
+// VersionStore (already published -> report ready), then loops: polls the
+// controller for peers, its origin stripe and accepted hashes (~300 ms), reports
+// progress and the hashes of pieces it pulled from the origin (~500 ms, sooner when
+// there is news), until every piece's bit is set; then it checks the publisher's
+// whole-file checksums, publishes with one rename and reports ready.
+//
+// Pieces arrive two ways:
+//   - origin (OriginFetcher): the hash is reported, and the piece is HELD in memory
+//     (not written, not served) until the controller's accepted hash for it arrives
+//     and equals; origin buffers (pulled or held) stay within 2 x origin_concurrency.
+//   - peers (SwarmFetcher): verified against the accepted hash on arrival.
+// Verified pieces are pwritten, then a flusher thread makes them durable and
+// servable in batches (VersionStore::flush).
+//
+// Failures: a persistent origin error reports failed/origin_error (a changed
+// object: origin_changed); a disk error reports failed with its reason
+// (no_space, io_error); publisher checksum mismatch: corrupt_source. A rollout
+// that is cancelled or failed stops the worker. Memory is bounded by the pieces
+// in flight plus the held ones.
+//
+// Owns its threads, fetchers and the manifest; borrows the ContentStore,
+// ControllerClient, PeerClient and ObjectStoreRegistry (all outlive it).
+// start()/stop() are called by the owner; everything else is internal.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/content_store.h"
+#include "agent/controller_client.h"
+#include "agent/origin_fetcher.h"
+#include "agent/peer_client.h"
+#include "agent/swarm_fetcher.h"
+#include "common/api/node.h"
+#include "common/api/rollout.h"
+#include "common/manifest.h"
+#include "common/objstore/registry.h"
+
+namespace shardcast::agent {
+
+struct WorkerOptions {
+  std::string node;
+  std::string region;
+  std::string zone;
+  std::string incarnation;
+  uint32_t origin_concurrency = 4;
+  uint32_t peer_requests = 2;
+  uint32_t max_inflight = 8;
+  int64_t peers_poll_ms = 300;
+  int64_t bitfield_poll_ms = 300;
+  int64_t report_ms = 500;
+  ObjectStoreOptions origin_options;  // user_agent is set per rollout
+  uint64_t seed = 1;
+};
+
+struct WorkerDeps {
+  ContentStore* content = nullptr;
+  ControllerClient* controller = nullptr;
+  PeerClient* peer_client = nullptr;
+  const ObjectStoreRegistry* registry = nullptr;
+};
+
+class RolloutWorker {
+ public:
+  enum class Phase { kStarting, kFetching, kReady, kFailed, kStopped };
+
+  RolloutWorker(std::string rollout_id, WorkerOptions options, WorkerDeps deps);
+  ~RolloutWorker();
+  RolloutWorker(const RolloutWorker&) = delete;
+  RolloutWorker& operator=(const RolloutWorker&) = delete;
+
+  void start();
+  // Stops fetching, flushes verified pieces, joins. Safe to call twice, also from
+  // two threads at once.
+  void stop();
+  const std::string& rolloutId() const { return rollout_id_; }
+  Phase phase() const { return phase_.load(); }
+  // The control thread has ended (ready, failed, or stopped).
+  bool finished() const { return finished_.load(); }
+
+ private:
+  enum class OriginState : uint8_t { kIdle, kPulling, kHeld, kDone };
+
+  enum class LoopState { kRun, kStop, kFail, kComplete };
+  struct Deadlines {
+    std::chrono::steady_clock::time_point poll, report, log;
+  };
+
+  void run();
+  void startFetchers();
+  LoopState loopState(Status& failure);
+  void talkToController(Deadlines& d);
+  bool loadRollout();
+  Result<std::shared_ptr<VersionStore>> openStore();
+  void fetchLoop();
+  void teardown();
+  void finish();
+  void failNode(const Status& status);
+  void fatal(const Status& status);
+
+  bool pollPeers();
+  void ensureOrigin();
+  bool sendReport(const std::string& state, const Status& failure = Status::ok());
+  void reportUntilAccepted(const std::string& state, const Status& failure = Status::ok());
+
+  std::optional<uint32_t> nextOriginPiece();
+  void originDone(uint32_t piece, Result<FetchedPiece> result);
+  Status commitPiece(uint32_t piece, const std::string& data);
+  void flushLoop();
+  bool waitMs(int64_t ms);  // false when stopping
+
+  const std::string rollout_id_;
+  const WorkerOptions options_;
+  const WorkerDeps deps_;
+  std::atomic<Phase> phase_{Phase::kStarting};
+  std::atomic<bool> finished_{false};
+
+  // Set once by the control thread before any fetch thread starts.
+  Manifest manifest_;
+  api::RolloutStatus rollout_;
+  std::shared_ptr<VersionStore> store_;
+  std::unique_ptr<SwarmFetcher> swarm_;
+  std::unique_ptr<OriginFetcher> origin_;  // opened at the first non-empty stripe
+
+  std::mutex mu_;
+  std::condition_variable cv_;          // wakes the control thread
+  std::condition_variable flush_cv_;    // wakes the flusher
+  bool stopping_ = false;               // guarded by mu_
+  bool terminal_ = false;               // rollout cancelled/failed; guarded by mu_
+  bool report_now_ = false;             // guarded by mu_
+  bool poll_now_ = false;               // guarded by mu_
+  bool flush_wanted_ = false;           // guarded by mu_
+  bool flush_stop_ = false;             // guarded by mu_
+  Status fatal_;                        // first fatal error; guarded by mu_
+  uint64_t hash_cursor_ = 0;            // guarded by mu_
+  uint32_t source_index_ = 0;           // guarded by mu_
+  std::vector<std::string> accepted_;   // guarded by mu_
+  std::vector<uint32_t> stripe_;        // guarded by mu_
+  std::vector<OriginState> origin_state_;          // guarded by mu_
+  std::map<uint32_t, FetchedPiece> held_;          // guarded by mu_
+  uint32_t pulling_ = 0;                           // guarded by mu_
+  std::vector<api::PieceHash> pending_hashes_;     // guarded by mu_
+  std::vector<api::BadPeerReport> pending_bad_;    // guarded by mu_
+  std::atomic<uint64_t> bytes_from_origin_{0};
+
+  std::mutex join_mu_;  // serialises joining control_
+  std::thread control_;
+  std::thread flusher_;
+};
+
+const char* phaseName(RolloutWorker::Phase phase);
+
+}  // namespace shardcast::agent

@@ -1,0 +1,1 @@
+"""Modules of bench/rig, the shardcast benchmark rig (see bench/README.md)."""

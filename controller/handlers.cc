@@ -1,0 +1,125 @@
+#include "controller/handlers.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/api/json_fields.h"
+#include "common/api/node.h"
+#include "common/api/rollout.h"
+
+namespace shardcast::controller {
+namespace {
+
+using nlohmann::json;
+
+// An optional unsigned query parameter; `fallback` when absent.
+Result<uint64_t> queryU64(const ApiRequest& req, const std::string& key, uint64_t fallback) {
+  auto it = req.query.find(key);
+  if (it == req.query.end() || it->second.empty()) return fallback;
+  const std::string& v = it->second;
+  if (v.size() > 20 || v.find_first_not_of("0123456789") != std::string::npos) {
+    return invalidArgument("query parameter '" + key + "' must be a non-negative integer");
+  }
+  errno = 0;
+  unsigned long long n = std::strtoull(v.c_str(), nullptr, 10);
+  if (errno == ERANGE) return invalidArgument("query parameter '" + key + "' is too large");
+  return static_cast<uint64_t>(n);
+}
+
+Result<json> bodyJson(const ApiRequest& req) {
+  if (req.body.empty()) return invalidArgument("request body must be a JSON object");
+  return api::parseJson(req.body);
+}
+
+template <typename T>
+void answer(const Responder& respond, const Result<T>& result, int ok_status = 200) {
+  if (result.isOk()) {
+    respond(jsonResponse(ok_status, api::toJson(result.value())));
+  } else {
+    respond(errorResponse(result.status()));
+  }
+}
+
+void routeRollouts(Router& router, RolloutService& service) {
+  router.add("POST", "/v1/rollouts", [&service](const RequestContext& ctx, Responder respond) {
+    auto body = bodyJson(ctx.request);
+    if (!body.isOk()) return respond(errorResponse(body.status()));
+    auto request = api::rolloutRequestFromJson(*body);
+    if (!request.isOk()) return respond(errorResponse(request.status()));
+    answer(respond, service.createRollout(*request), 201);
+  });
+  router.add("GET", "/v1/rollouts", [&service](const RequestContext&, Responder respond) {
+    json list = json::array();
+    for (const auto& s : service.listRollouts()) list.push_back(api::toJson(s));
+    respond(jsonResponse(200, json{{"rollouts", std::move(list)}}));
+  });
+  router.add("GET", "/v1/rollouts/{id}", [&service](const RequestContext& ctx, Responder respond) {
+    answer(respond, service.getRollout(ctx.param("id")));
+  });
+  router.add("POST", "/v1/rollouts/{id}:cancel",
+             [&service](const RequestContext& ctx, Responder respond) {
+               answer(respond, service.cancelRollout(ctx.param("id")));
+             });
+  router.add("GET", "/v1/manifests/{model}/{version}",
+             [&service](const RequestContext& ctx, Responder respond) {
+               auto ref = parseModelRef(ctx.param("model") + ":" + ctx.param("version"));
+               if (!ref.isOk()) return respond(errorResponse(ref.status()));
+               auto m = service.manifest(*ref);
+               if (!m.isOk()) return respond(errorResponse(m.status()));
+               respond(jsonResponse(200, m->toJson()));
+             });
+}
+
+void routeAgents(Router& router, RolloutService& service) {
+  router.add("PUT", "/v1/nodes/{node}", [&service](const RequestContext& ctx, Responder respond) {
+    auto body = bodyJson(ctx.request);
+    if (!body.isOk()) return respond(errorResponse(body.status()));
+    if (body->is_object() && !body->contains("name")) (*body)["name"] = ctx.param("node");
+    auto info = api::nodeInfoFromJson(*body);
+    if (!info.isOk()) return respond(errorResponse(info.status()));
+    if (info->name != ctx.param("node")) {
+      return respond(errorResponse(invalidArgument("node name in the body ('" + info->name.substr(0, 64) +
+                                                   "') differs from the path")));
+    }
+    answer(respond, service.heartbeat(*info));
+  });
+  router.add("GET", "/v1/nodes/{node}/assignments",
+             [&service](const RequestContext& ctx, Responder respond) {
+               auto cursor = queryU64(ctx.request, "cursor", 0);
+               if (!cursor.isOk()) return respond(errorResponse(cursor.status()));
+               auto wait = queryU64(ctx.request, "wait_ms", 0);
+               if (!wait.isOk()) return respond(errorResponse(wait.status()));
+               int64_t wait_ms = static_cast<int64_t>(std::min<uint64_t>(*wait, INT32_MAX));
+               service.watchAssignments(ctx.param("node"), *cursor, wait_ms,
+                                        [respond](Result<api::Assignments> r) { answer(respond, r); });
+             });
+  router.add("GET", "/v1/rollouts/{id}/peers", [&service](const RequestContext& ctx, Responder respond) {
+    auto node = ctx.request.query.find("node");
+    if (node == ctx.request.query.end() || node->second.empty()) {
+      return respond(errorResponse(invalidArgument("query parameter 'node' is required")));
+    }
+    auto cursor = queryU64(ctx.request, "hash_cursor", 0);
+    if (!cursor.isOk()) return respond(errorResponse(cursor.status()));
+    answer(respond, service.peers(ctx.param("id"), node->second, *cursor));
+  });
+  router.add("POST", "/v1/rollouts/{id}/pieces",
+             [&service](const RequestContext& ctx, Responder respond) {
+               auto body = bodyJson(ctx.request);
+               if (!body.isOk()) return respond(errorResponse(body.status()));
+               auto report = api::pieceReportFromJson(*body);
+               if (!report.isOk()) return respond(errorResponse(report.status()));
+               answer(respond, service.reportPieces(ctx.param("id"), *report));
+             });
+}
+
+}  // namespace
+
+void registerRoutes(Router& router, RolloutService& service) {
+  router.add(
+      "GET", "/healthz",
+      [](const RequestContext&, Responder respond) { respond(jsonResponse(200, json{{"ok", true}})); },
+      /*is_public=*/true);
+  routeRollouts(router, service);
+  routeAgents(router, service);
+}
+
+}  // namespace shardcast::controller

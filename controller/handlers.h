@@ -1,0 +1,16 @@
+// The controller's REST routes (DESIGN §5): each handler parses its request,
+// calls one RolloutService method and maps the Status to HTTP. Thin by design;
+// rules live in the service.
+//
+// registerRoutes() is called once at start-up by the Server. The service must
+// outlive the router.
+#pragma once
+
+#include "controller/rollout_service.h"
+#include "controller/router.h"
+
+namespace shardcast::controller {
+
+void registerRoutes(Router& router, RolloutService& service);
+
+}  // namespace shardcast::controller

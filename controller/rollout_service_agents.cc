@@ -1,0 +1,233 @@
+// RolloutService: the agent side (registration, assignments long-poll, peers,
+// piece reports). See rollout_service.h.
+#include <algorithm>
+#include <set>
+
+#include "common/log.h"
+#include "common/sha256.h"
+#include "controller/rollout_codec.h"
+#include "controller/rollout_service.h"
+
+namespace shardcast::controller {
+namespace {
+
+Status unknownNode(const std::string& node) {
+  return notFound("node '" + node.substr(0, 64) + "' is not registered (PUT /v1/nodes/{node} first)",
+                  "unknown_node");
+}
+
+bool isReportState(const std::string& s) {
+  return s.empty() || s == api::kNodePending || s == api::kNodeFetching || s == api::kNodeReady ||
+         s == api::kNodeFailed;
+}
+
+}  // namespace
+
+Result<api::HeartbeatReply> RolloutService::heartbeat(const api::NodeInfo& info) {
+  RETURN_IF_ERROR(validateNodeInfo(info));
+  Later later;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    bool was_live = nodes_.isLive(info.name);
+    NodeUpsert change = nodes_.upsert(info);
+    if (change.is_new) {
+      LOG_INFO("node " << info.name << " registered: region=" << info.region
+                       << " zone=" << info.zone << " peer=" << info.peer_addr);
+    } else if (change.restarted || !was_live) {
+      LOG_INFO("node " << info.name << (change.restarted ? " restarted" : " is back")
+                       << (was_live ? " within the node timeout; it keeps its stripes" : ""));
+    }
+    if (change.is_new || change.placement_changed) {
+      answerWoken(watch_.markChanged({info.name}), later);
+    }
+  }
+  runAll(later);
+  api::HeartbeatReply reply;
+  // A few heartbeats fit in T, so one lost heartbeat does not make a node dead.
+  reply.heartbeat_interval_ms = static_cast<uint32_t>(
+      std::clamp<int64_t>(options_.node_timeout_ms / 5, 100, 2000));
+  return reply;
+}
+
+void RolloutService::watchAssignments(const std::string& node, uint64_t cursor, int64_t wait_ms,
+                                      AssignmentsCallback reply) {
+  Later later;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!nodes_.find(node)) {
+      later.push_back([reply, node] { reply(unknownNode(node)); });
+    } else {
+      nodes_.touch(node);
+      bool changed = watch_.changedSince(node, cursor);
+      if (changed || wait_ms <= 0 || shutting_down_) {
+        auto answer = assignmentsOf(node, changed ? watch_.counter() : cursor);
+        later.push_back([reply, answer] { reply(answer); });
+      } else {
+        int64_t wait = std::min(wait_ms, options_.max_wait_ms);
+        answerWithCursor(
+            watch_.addWaiter(AssignmentWaiter{node, cursor, clock_.nowMs() + wait, std::move(reply)}),
+            later);
+      }
+    }
+  }
+  runAll(later);
+}
+
+Result<api::PeersReply> RolloutService::peers(const std::string& id, const std::string& node,
+                                              uint64_t hash_cursor) {
+  std::lock_guard<std::mutex> l(mu_);
+  Rollout* r = findRollout(id);
+  if (!r) return notFound("rollout '" + id.substr(0, 64) + "' not found");
+  const NodeRecord* me = nodes_.find(node);
+  if (!me) return unknownNode(node);
+  nodes_.touch(node);
+  if (!r->matches(me->info)) {
+    return failedPrecondition("node " + node + " is not targeted by rollout " + id, "not_targeted");
+  }
+  api::PeersReply reply;
+  reply.rollout_state = r->state();
+  if (r->addNode(me->info)) LOG_INFO("node " << node << " joined rollout " << id);
+  if (r->stopped()) return reply;  // the agent stops; nothing more to hand out
+
+  const std::string& region = me->info.region;
+  RETURN_IF_ERROR(ensurePlan(*r, region));
+  RETURN_IF_ERROR(reassignDeadSeeders(*r, region));
+  const RegionState* rs = r->region(region);
+  reply.stripe = rs->plan.piecesOf(node);
+  reply.source_index = rs->source_index;
+
+  std::vector<PeerCandidate> candidates;
+  for (const NodeRecord* n : nodes_.all()) {
+    if (n->info.region != region || !r->matches(n->info)) continue;
+    candidates.push_back(PeerCandidate{n->info.name, n->info.zone, n->info.peer_addr,
+                                       nodes_.isLive(n->info.name)});
+  }
+  for (auto& p : selector_.select(node, me->info.zone, candidates)) {
+    reply.peers.push_back(api::PeerEntry{p.name, p.addr, p.zone});
+  }
+  reply.hashes = r->hashesAfter(hash_cursor, options_.max_hashes_per_reply, &reply.hash_cursor);
+  return reply;
+}
+
+Result<api::PieceReportReply> RolloutService::reportPieces(const std::string& id,
+                                                           const api::PieceReport& report) {
+  if (!isReportState(report.state)) {
+    return invalidArgument("field 'state' must be pending, fetching, ready or failed");
+  }
+  for (const auto& h : report.hashes) {
+    if (!isSha256Hex(h.sha256)) return invalidArgument("hashes must be 64 lowercase hex characters");
+  }
+  Later later;
+  api::PieceReportReply reply;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    Rollout* r = findRollout(id);
+    if (!r) return notFound("rollout '" + id.substr(0, 64) + "' not found");
+    const NodeRecord* me = nodes_.find(report.node);
+    if (!me) return unknownNode(report.node);
+    nodes_.touch(report.node);
+    for (const auto& h : report.hashes) {
+      if (h.piece >= r->manifest().pieceCount()) {
+        return invalidArgument("piece " + std::to_string(h.piece) + " is out of range (the model has " +
+                               std::to_string(r->manifest().pieceCount()) + " pieces)");
+      }
+    }
+    if (r->addNode(me->info)) LOG_INFO("node " << report.node << " joined rollout " << id);
+    r->applyProgress(me->info, report);
+    if (!report.bad_peers.empty()) {
+      r->addCorruptReports(static_cast<uint32_t>(report.bad_peers.size()));
+      for (const auto& b : report.bad_peers) {
+        LOG_WARN("rollout " << id << ": node " << report.node << " reports that peer "
+                            << b.peer.substr(0, 64) << " served piece " << b.piece
+                            << " failing its accepted hash: " << b.detail.substr(0, 200));
+      }
+    }
+    const std::string& region = me->info.region;
+    if (!r->stopped()) {
+      RETURN_IF_ERROR(ensurePlan(*r, region));
+      RETURN_IF_ERROR(reassignDeadSeeders(*r, region));
+    }
+    if (!report.hashes.empty() && !r->stopped()) {
+      HashJudgement j = r->judgeHashes(region, report.node, report.hashes);
+      if (!j.accept.empty() || !j.confirm.empty()) {
+        Status committed = store_.commit(hashChunkOps(id, r->hashLog(), j.accept));
+        if (!committed.isOk()) {
+          LOG_ERROR("cannot store accepted hashes of " << id << ": " << committed.message());
+          return unavailable("cannot store accepted hashes: " + committed.message());
+        }
+        r->applyHashes(region, j);
+      }
+      if (j.ignored) {
+        LOG_DEBUG("rollout " << id << ": ignored " << j.ignored << " hashes from " << report.node
+                             << ", which is not their seeder");
+      }
+      for (const auto& c : j.conflicts) reply.conflicting.push_back(c.piece);
+      if (!j.conflicts.empty()) {
+        std::string message = r->conflictMessage(j.conflicts.front(), report.node);
+        LOG_ERROR("rollout " << id << ": " << message << " (accepted "
+                             << r->acceptedHash(j.conflicts.front().piece) << ", reported "
+                             << j.conflicts.front().sha256 << ")");
+        if (!r->terminal()) {
+          RolloutRecord next = r->record();
+          next.state = api::kRolloutFailed;
+          next.message = message;
+          next.finished_at_ms = clock_.wallMs();
+          RETURN_IF_ERROR(changeRecord(*r, std::move(next), later));
+        }
+      }
+    }
+    settle(*r, later);
+    reply.rollout_state = r->state();
+  }
+  runAll(later);
+  return reply;
+}
+
+Status RolloutService::ensurePlan(Rollout& rollout, const std::string& region) {
+  if (rollout.region(region)) return Status::ok();
+  StripePlan plan = planner_.plan(rollout.pieceSizes(), liveParticipants(rollout, region));
+  uint32_t source = pickSourceForRegion(rollout, region);
+  Status committed = store_.commit({stripeOp(rollout.id(), region, plan, source)});
+  if (!committed.isOk()) {
+    LOG_ERROR("cannot store the stripe plan of " << rollout.id() << "/" << region << ": "
+                                                 << committed.message());
+    return unavailable("cannot store the stripe plan: " + committed.message());
+  }
+  LOG_INFO("rollout " << rollout.id() << ": region " << region << " planned over "
+                      << plan.seeders.size() << " seeders");
+  rollout.setPlan(region, std::move(plan), source);
+  return Status::ok();
+}
+
+Status RolloutService::reassignDeadSeeders(Rollout& rollout, const std::string& region) {
+  const RegionState* rs = rollout.region(region);
+  if (!rs) return Status::ok();
+  // A seeder is gone when silent for longer than T, or when it re-registered
+  // elsewhere (another region, labels the target no longer matches).
+  std::set<std::string> dead;
+  for (const auto& s : rs->plan.seeders) {
+    const NodeRecord* n = nodes_.find(s);
+    if (!n || !nodes_.isLive(s) || n->info.region != region || !rollout.matches(n->info)) {
+      dead.insert(s);
+    }
+  }
+  if (dead.empty()) return Status::ok();
+  uint32_t moved = 0;
+  StripePlan next = planner_.reassign(rs->plan, rollout.pieceSizes(), dead,
+                                      liveParticipants(rollout, region), rs->confirmed, &moved);
+  if (moved == 0) return Status::ok();
+  Status committed = store_.commit({stripeOp(rollout.id(), region, next, rs->source_index)});
+  if (!committed.isOk()) {
+    LOG_ERROR("cannot store the stripe plan of " << rollout.id() << "/" << region << ": "
+                                                 << committed.message());
+    return unavailable("cannot store the stripe plan: " + committed.message());
+  }
+  std::string names;
+  for (const auto& d : dead) names += (names.empty() ? "" : ", ") + d;
+  LOG_WARN("rollout " << rollout.id() << ": region " << region << ": moved " << moved
+                      << " unfinished pieces of gone seeders (" << names << ") to live nodes");
+  rollout.setPlan(region, std::move(next), rs->source_index);
+  return Status::ok();
+}
+
+}  // namespace shardcast::controller

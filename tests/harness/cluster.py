@@ -1,0 +1,346 @@
+"""Real-process test harness for shardcast: an nginx origin, a controller and
+agents on loopback, each a real process started from the build's bin/ folder.
+
+Used by the integration tests and by scripts/demo, so both exercise exactly the
+same path. Every process is stopped and every temp dir removed by Cluster.close()
+(also on failure: use `with Cluster(...) as c:`).
+"""
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+class HarnessError(Exception):
+    pass
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout, what, interval=0.05):
+    """Polls predicate() until it returns a truthy value; raises after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise HarnessError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while True:
+            b = f.read(1 << 20)
+            if not b:
+                return h.hexdigest()
+            h.update(b)
+
+
+def http_json(method, url, body=None, timeout=30):
+    """Returns (status, parsed JSON or raw text)."""
+    data = None
+    headers = {}
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            raw = r.read()
+            status = r.status
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        status = e.code
+    try:
+        return status, json.loads(raw)
+    except ValueError:
+        return status, raw.decode(errors="replace")
+
+
+def make_model(root, files, seed=1):
+    """Writes a model: files maps relative path -> size in bytes (or bytes content).
+    Returns {path: sha256}. Large files get random bytes."""
+    digests = {}
+    for rel, spec in files.items():
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        h = hashlib.sha256()
+        with open(path, "wb") as f:
+            if isinstance(spec, (bytes, bytearray)):
+                f.write(spec)
+                h.update(spec)
+            else:
+                left = spec
+                while left > 0:
+                    chunk = os.urandom(min(left, 8 << 20))
+                    f.write(chunk)
+                    h.update(chunk)
+                    left -= len(chunk)
+        digests[rel] = h.hexdigest()
+    return digests
+
+
+class Process:
+    """A child process with its stderr in a log file."""
+
+    def __init__(self, name, argv, log_path, env=None):
+        self.name = name
+        self.argv = argv
+        self.log_path = log_path
+        self.log = open(log_path, "ab")
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, env=env)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+    def log_text(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+
+class Nginx:
+    """nginx serving `root` on loopback; its access log counts origin bytes per
+    region from the agents' User-Agent (DESIGN §5, §9)."""
+
+    LOG_FORMAT = "$http_user_agent\\t$request_method\\t$status\\t$body_bytes_sent\\t$uri"
+
+    def __init__(self, root, workdir, autoindex=True):
+        self.root = root
+        self.dir = os.path.join(workdir, "nginx")
+        os.makedirs(os.path.join(self.dir, "logs"), exist_ok=True)
+        self.access_log = os.path.join(self.dir, "logs", "access.log")
+        self.port = None
+        self.proc = None
+        for _ in range(5):
+            self.port = free_port()
+            conf = os.path.join(self.dir, "nginx.conf")
+            with open(conf, "w") as f:
+                f.write(self._config(autoindex))
+            self.proc = Process("nginx", [NGINX, "-p", self.dir, "-c", conf],
+                                os.path.join(self.dir, "logs", "stderr.log"))
+            try:
+                wait_for(lambda: self._listening() or not self.proc.alive(), 10, "nginx")
+            except HarnessError:
+                pass
+            if self.proc.alive():
+                return
+        raise HarnessError("nginx did not start: " + self.proc.log_text())
+
+    def _config(self, autoindex):
+        d = self.dir
+        return f"""
+daemon off;
+worker_processes 2;
+pid {d}/nginx.pid;
+error_log {d}/logs/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  log_format counted "{self.LOG_FORMAT}";
+  client_body_temp_path {d}/tmp_body;
+  proxy_temp_path {d}/tmp_proxy;
+  fastcgi_temp_path {d}/tmp_fastcgi;
+  uwsgi_temp_path {d}/tmp_uwsgi;
+  scgi_temp_path {d}/tmp_scgi;
+  sendfile on;
+  server {{
+    listen 127.0.0.1:{self.port};
+    root {self.root};
+    access_log {self.access_log} counted;
+    location / {{
+      autoindex {"on" if autoindex else "off"};
+      autoindex_format json;
+    }}
+  }}
+}}
+"""
+
+    def _listening(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+    def url(self, path=""):
+        return f"http://127.0.0.1:{self.port}/{path}"
+
+    def stop(self):
+        """Graceful stop: nginx finishes requests and writes every log line first."""
+        if self.proc:
+            self.proc.stop(signal.SIGQUIT)
+
+    def origin_bytes_by_region(self, uri_prefix):
+        """Bytes of model objects under uri_prefix sent by GET 200/206 to agents,
+        summed per region named in the agent's User-Agent."""
+        totals = {}
+        if not os.path.exists(self.access_log):
+            return totals
+        with open(self.access_log) as f:
+            for line in f:
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) != 5:
+                    continue
+                ua, method, status, sent, uri = parts
+                if method != "GET" or status not in ("200", "206"):
+                    continue
+                if not uri.startswith(uri_prefix) or uri.endswith("/shardcast-index.json"):
+                    continue
+                if not ua.startswith("shardcast-agent/"):
+                    continue
+                region = "?"
+                for field in ua[ua.find("(") + 1:ua.rfind(")")].split(";"):
+                    k, _, v = field.strip().partition("=")
+                    if k == "region":
+                        region = v
+                totals[region] = totals.get(region, 0) + int(sent)
+        return totals
+
+
+class Cluster:
+    """A controller and agents from a build's bin/ folder, in one temp dir."""
+
+    def __init__(self, bin_dir, keep=False, workdir=None):
+        self.bin = os.path.join(bin_dir, "bin")
+        for b in ("shardcast-controller", "shardcast-agent", "shardcast"):
+            if not os.access(os.path.join(self.bin, b), os.X_OK):
+                raise HarnessError(f"{b} not found in {self.bin}: build first (scripts/test)")
+        self.dir = workdir or tempfile.mkdtemp(prefix="shardcast-")
+        os.makedirs(self.dir, exist_ok=True)
+        # nginx workers drop root privileges; they must be able to read the origin.
+        os.chmod(self.dir, 0o755)
+        self.keep = keep
+        self.procs = []
+        self.agents = {}
+        self.nginx = None
+        self.controller = None
+        self.controller_url = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        for p in reversed(self.procs):
+            p.stop(signal.SIGKILL) if p.alive() else p.stop()
+        if self.nginx:
+            self.nginx.stop()
+        if not self.keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def start_origin(self, root, autoindex=True):
+        self.nginx = Nginx(root, self.dir, autoindex)
+        return self.nginx
+
+    def _start(self, name, argv, ready_file):
+        log = os.path.join(self.dir, name + ".log")
+        p = Process(name, argv, log)
+        self.procs.append(p)
+
+        def ready():
+            if not p.alive():
+                raise HarnessError(f"{name} exited with {p.proc.returncode}:\n{p.log_text()[-3000:]}")
+            if os.path.exists(ready_file):
+                with open(ready_file) as f:
+                    return f.read().strip()
+            return None
+        addr = wait_for(ready, 30, f"{name} to write its ready file")
+        return p, addr
+
+    def start_controller(self, *extra):
+        ready = os.path.join(self.dir, "controller.ready")
+        argv = [os.path.join(self.bin, "shardcast-controller"), "--listen", "127.0.0.1:0",
+                "--ready-file", ready, "--data-dir", os.path.join(self.dir, "controller"),
+                *extra]
+        self.controller, addr = self._start("controller", argv, ready)
+        self.controller_url = "http://" + addr
+        return self.controller_url
+
+    def start_agent(self, name, region, zone="", *extra):
+        data = os.path.join(self.dir, "agents", name)
+        os.makedirs(data, exist_ok=True)
+        ready = os.path.join(self.dir, name + ".ready")
+        if os.path.exists(ready):
+            os.unlink(ready)
+        argv = [os.path.join(self.bin, "shardcast-agent"), "--name", name, "--region", region,
+                "--zone", zone, "--controller", self.controller_url, "--data-dir", data,
+                "--listen", "127.0.0.1:0", "--ready-file", ready, *extra]
+        p, addr = self._start("agent-" + name, argv, ready)
+        self.agents[name] = {"proc": p, "data": data, "region": region, "addr": addr}
+        return p
+
+    def cli(self, *args, check=True, timeout=600, stderr=None):
+        argv = [os.path.join(self.bin, "shardcast"), *args]
+        env = dict(os.environ, SHARDCAST_CONTROLLER=self.controller_url)
+        r = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=stderr,
+                           timeout=timeout, text=True)
+        if check and r.returncode != 0:
+            raise HarnessError(f"shardcast {' '.join(args)} exited {r.returncode}: {r.stdout}")
+        return r
+
+    def rollout(self, rollout_id):
+        status, body = http_json("GET", f"{self.controller_url}/v1/rollouts/{rollout_id}")
+        if status != 200:
+            raise HarnessError(f"GET rollout {rollout_id}: {status} {body}")
+        return body
+
+    def wait_node_state(self, rollout_id, node, states, timeout=300):
+        def check():
+            for n in self.rollout(rollout_id)["nodes"]:
+                if n["node"] == node and n["state"] in states:
+                    return n
+            return None
+        return wait_for(check, timeout, f"{node} to reach {states}", interval=0.2)
+
+    def model_dir(self, agent, model, version):
+        return os.path.join(self.agents[agent]["data"], "models", model, version)
+
+
+def compare_model(model_dir, source_digests):
+    """Returns a list of problems (empty when the published model equals the source)."""
+    problems = []
+    if not os.path.isdir(model_dir):
+        return [f"{model_dir} does not exist"]
+    found = set()
+    for root, _, names in os.walk(model_dir):
+        for n in names:
+            found.add(os.path.relpath(os.path.join(root, n), model_dir))
+    for rel, digest in source_digests.items():
+        path = os.path.join(model_dir, rel)
+        if rel not in found:
+            problems.append(f"missing {rel}")
+        elif sha256_file(path) != digest:
+            problems.append(f"{rel} differs from the source")
+    for extra in sorted(found - set(source_digests)):
+        problems.append(f"unexpected file {extra}")
+    return problems
