@@ -104,15 +104,65 @@ Result<api::RolloutStatus> watch(RolloutClient& client, const std::string& id, b
   }
 }
 
+// --source values: URIs or JSON source objects; the --source-* flags fill in the
+// fields of a single URI.
+Result<std::vector<SourceSpec>> parseSources(const FlagParser& p) {
+  const std::vector<std::string> fields = {"source-endpoint", "source-region", "source-addressing",
+                                           "source-credentials"};
+  bool any_field = std::any_of(fields.begin(), fields.end(),
+                               [&](const std::string& f) { return !p.value(f).empty(); });
+  std::vector<SourceSpec> out;
+  bool any_json = false;
+  for (const auto& text : p.list("source")) {
+    if (!text.empty() && text.front() == '{') {
+      any_json = true;
+      nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+      if (j.is_discarded()) return invalidArgument("--source '" + text.substr(0, 80) + "' is not valid JSON");
+      auto spec = sourceSpecFromJson(j, /*strict=*/true);
+      if (!spec.isOk()) return spec.status().withContext("--source");
+      out.push_back(std::move(spec).value());
+      continue;
+    }
+    SourceSpec spec;
+    spec.uri = text;
+    out.push_back(std::move(spec));
+  }
+  if (any_field) {
+    if (out.size() != 1 || any_json) {
+      return invalidArgument(
+          "--source-endpoint/-region/-addressing/-credentials apply to exactly one --source URI; "
+          "for several replicas give each --source as a JSON object");
+    }
+    out[0].endpoint = p.value("source-endpoint");
+    out[0].region = p.value("source-region");
+    out[0].addressing = p.value("source-addressing");
+    out[0].credentials = p.value("source-credentials");
+  }
+  return out;
+}
+
 }  // namespace
 
 int runDeploy(const std::vector<std::string>& args) {
   const char* usage =
-      "shardcast deploy NAME:VERSION --source URI [--source URI ...] [--regions a,b] "
-      "[--selector k=v,...] [--piece-size 16MiB] [--wait]";
+      "shardcast deploy NAME:VERSION --source URI|JSON [--source ...] [--source-endpoint URL] "
+      "[--source-region R] [--source-addressing path|virtual] [--source-credentials NAME] "
+      "[--regions a,b] [--selector k=v,...] [--piece-size 16MiB] [--wait]\n"
+      "  A --source is a URI (s3://bucket/prefix/, gs://, az://account/container/prefix/,\n"
+      "  http(s)://host/prefix/, file:///dir/) or a JSON source object, e.g.\n"
+      "  --source '{\"uri\": \"s3://models/llama/\", \"endpoint\": \"http://minio:9000\",\n"
+      "  \"region\": \"us-east-1\", \"addressing\": \"path\", \"credentials\": \"prod-s3\"}'.\n"
+      "  --source-endpoint/-region/-addressing/-credentials set those fields of a single\n"
+      "  --source URI. Credentials are a name each node resolves locally, never a secret.";
   FlagParser p;
   addCommonFlags(p);
-  p.addList("source", "where the model is: http(s)://host/prefix/, file:///dir/ (repeat for replicas)");
+  p.addList("source",
+            "where the model is: a URI (s3://, http(s)://, file:///...) or a JSON source object "
+            "(repeat for replicas)");
+  p.addValue("source-endpoint", "endpoint URL of a single --source URI (S3-compatible stores)");
+  p.addValue("source-region", "region of a single --source URI (S3 signing region)");
+  p.addValue("source-addressing", "path or virtual (S3 bucket addressing) of a single --source URI");
+  p.addValue("source-credentials", "credentials NAME of a single --source URI (resolved on each node)");
   p.addValue("regions", "comma-separated regions to deploy to (default: all)");
   p.addValue("selector", "node labels that must match, k=v,k2=v2");
   p.addValue("piece-size", "piece size", "16MiB");
@@ -127,11 +177,9 @@ int runDeploy(const std::vector<std::string>& args) {
   if (!ref.isOk()) return fail(ref.status().message()), kExitUsage;
   req.model = *ref;
   if (p.list("source").empty()) return fail("deploy needs at least one --source URI"), kExitUsage;
-  for (const auto& uri : p.list("source")) {
-    SourceSpec spec;
-    spec.uri = uri;
-    req.sources.push_back(spec);
-  }
+  auto sources = parseSources(p);
+  if (!sources.isOk()) return fail(sources.status().message()), kExitUsage;
+  req.sources = std::move(sources).value();
   if (!p.value("regions").empty()) {
     std::stringstream ss(p.value("regions"));
     for (std::string r; std::getline(ss, r, ',');) {

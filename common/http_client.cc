@@ -275,12 +275,12 @@ std::string urlEncode(const std::string& s, bool keep_slash) {
   return out;
 }
 
-Result<std::string> urlDecode(const std::string& s) {
+Result<std::string> urlDecode(std::string_view s, bool plus_is_space) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] != '%') {
-      out += s[i];
+      out += (plus_is_space && s[i] == '+') ? ' ' : s[i];
       continue;
     }
     int hi = i + 2 < s.size() ? hexValue(s[i + 1]) : -1;

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -121,7 +122,8 @@ class HttpClientPool {
 // Percent-encodes everything but RFC 3986 unreserved characters; '/' is kept when
 // keep_slash is true (for object keys in URL paths).
 std::string urlEncode(const std::string& s, bool keep_slash = false);
-// Decodes %XX escapes; returns InvalidArgument on a malformed escape.
-Result<std::string> urlDecode(const std::string& s);
+// Decodes %XX escapes (and '+' as a space when plus_is_space, for query strings);
+// returns InvalidArgument on a malformed escape.
+Result<std::string> urlDecode(std::string_view s, bool plus_is_space = false);
 
 }  // namespace shardcast

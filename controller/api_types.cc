@@ -1,19 +1,9 @@
 #include "controller/api_types.h"
 
 #include "common/api/error.h"
+#include "common/http_client.h"
 
 namespace shardcast::controller {
-namespace {
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
 std::string ApiRequest::header(const std::string& lower_name) const {
   auto it = headers.find(lower_name);
   return it == headers.end() ? "" : it->second;
@@ -39,24 +29,9 @@ int httpStatusOf(const Status& status) {
 }
 
 Result<std::string> percentDecode(std::string_view text, bool plus_is_space) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '%') {
-      if (i + 2 >= text.size()) return invalidArgument("malformed percent-escape in URL");
-      int hi = hexValue(text[i + 1]);
-      int lo = hexValue(text[i + 2]);
-      if (hi < 0 || lo < 0) return invalidArgument("malformed percent-escape in URL");
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
+  auto r = urlDecode(text, plus_is_space);
+  if (!r.isOk()) return invalidArgument("malformed percent-escape in URL");
+  return r;
 }
 
 Result<std::map<std::string, std::string>> parseQuery(std::string_view raw) {

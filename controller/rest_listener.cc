@@ -69,19 +69,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-void sendReply(http_request request, ApiResponse response) {
-  http_response reply(static_cast<web::http::status_code>(response.status));
-  reply.set_body(std::move(response.body), response.content_type);
-  // Observe the task's exception (a client that went away), or pplx terminates.
-  request.reply(reply).then([](pplx::task<void> t) {
-    try {
-      t.get();
-    } catch (const std::exception& e) {
-      LOG_DEBUG("reply not delivered: " << e.what());
-    }
-  });
-}
-
 }  // namespace
 
 struct RestListener::Impl {
@@ -98,17 +85,39 @@ struct RestListener::Impl {
     std::lock_guard<std::mutex> l(mu);
     if (--in_flight == 0) idle.notify_all();
   }
+  void sendReply(http_request request, ApiResponse response);
 
   const Router& router;
   std::unique_ptr<http_listener> listener;
   std::mutex mu;
   std::condition_variable idle;
-  int in_flight = 0;  // guarded by mu: requests being routed right now
+  int in_flight = 0;        // guarded by mu: requests being routed right now
+  int replies_pending = 0;  // guarded by mu: answers handed to cpprest, not yet sent
 };
+
+void RestListener::Impl::sendReply(http_request request, ApiResponse response) {
+  http_response reply(static_cast<web::http::status_code>(response.status));
+  reply.set_body(std::move(response.body), response.content_type);
+  {
+    std::lock_guard<std::mutex> l(mu);
+    ++replies_pending;
+  }
+  // Observe the task's exception (a client that went away), or pplx terminates.
+  // close() waits for replies_pending to drain, so `this` outlives the task.
+  request.reply(reply).then([this](pplx::task<void> t) {
+    try {
+      t.get();
+    } catch (const std::exception& e) {
+      LOG_DEBUG("reply not delivered: " << e.what());
+    }
+    std::lock_guard<std::mutex> l(mu);
+    if (--replies_pending == 0) idle.notify_all();
+  });
+}
 
 void RestListener::Impl::handle(http_request request) {
   auto replied = std::make_shared<std::atomic<bool>>(false);
-  Responder respond = [request, replied](ApiResponse response) {
+  Responder respond = [this, request, replied](ApiResponse response) {
     if (replied->exchange(true)) return;  // a Responder answers once
     try {
       sendReply(request, std::move(response));
@@ -190,6 +199,12 @@ Result<std::string> RestListener::open(const std::string& host, uint16_t port) {
 
 void RestListener::close() {
   if (!impl_ || !impl_->listener) return;
+  {
+    // Answers already given (e.g. long-polls released by a shutdown) reach their
+    // clients before the listener closes their connections.
+    std::unique_lock<std::mutex> l(impl_->mu);
+    impl_->idle.wait_for(l, std::chrono::seconds(5), [this] { return impl_->replies_pending == 0; });
+  }
   try {
     impl_->listener->close().wait();
   } catch (const std::exception& e) {
@@ -197,7 +212,9 @@ void RestListener::close() {
   }
   // Requests already being routed finish before the router may go away.
   std::unique_lock<std::mutex> l(impl_->mu);
-  impl_->idle.wait_for(l, std::chrono::seconds(10), [this] { return impl_->in_flight == 0; });
+  impl_->idle.wait_for(l, std::chrono::seconds(10), [this] {
+    return impl_->in_flight == 0 && impl_->replies_pending == 0;
+  });
   l.unlock();
   impl_->listener.reset();
 }

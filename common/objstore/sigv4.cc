@@ -7,6 +7,7 @@
 #include <cassert>
 #include <ctime>
 
+#include "common/http_client.h"
 #include "common/sha256.h"
 
 namespace shardcast {
@@ -139,20 +140,8 @@ void addPresignParams(std::multimap<std::string, std::string>& query,
 }  // namespace
 
 std::string awsUriEncode(std::string_view s, bool encode_slash) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size() * 3);
-  for (unsigned char c : s) {
-    bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    if (alnum || c == '-' || c == '.' || c == '_' || c == '~' || (c == '/' && !encode_slash)) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    }
-  }
-  return out;
+  // AWS's UriEncode is RFC 3986 with uppercase hex, which urlEncode already is.
+  return urlEncode(std::string(s), /*keep_slash=*/!encode_slash);
 }
 
 std::string sigV4CanonicalPath(const std::string& path, bool normalize) {
