@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include "common/flag_parser.h"
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -77,6 +79,26 @@ std::string defaultName() {
   return buf;
 }
 
+// "80%" (of the file system) or a size ("500GiB", bytes).
+Status parseDiskBudget(const std::string& v, AgentConfig& c) {
+  if (!v.empty() && v.back() == '%') {
+    std::string num = v.substr(0, v.size() - 1);
+    if (num.empty() || num.size() > 6 || num.find_first_not_of("0123456789.") != std::string::npos) {
+      return invalidArgument("--disk-budget wants a percentage like 80% or a size like 500GiB");
+    }
+    double p = std::stod(num);
+    if (p <= 0 || p > 100) return invalidArgument("--disk-budget percentage must be in (0, 100]");
+    c.disk_budget_percent = p;
+    return Status::ok();
+  }
+  auto bytes = parseByteSize(v);
+  if (!bytes.isOk() || *bytes == 0) {
+    return invalidArgument("--disk-budget wants a percentage like 80% or a size like 500GiB");
+  }
+  c.disk_budget_bytes = *bytes;
+  return Status::ok();
+}
+
 // Applies one "--flag value" pair. `consumed_value` tells the caller to skip it.
 Status applyFlag(const std::string& flag, const std::string& v, ParsedAgentFlags& out) {
   AgentConfig& c = out.config;
@@ -97,6 +119,19 @@ Status applyFlag(const std::string& flag, const std::string& v, ParsedAgentFlags
   else if (flag == "--controller-token-file") { ASSIGN_OR_RETURN(c.controller_token, readToken(flag, v)); }
   else if (flag == "--origin-ca-bundle") c.origin_ca_bundle = v;
   else if (flag == "--log-level") { ASSIGN_OR_RETURN(c.log_level, parseLogLevel(v)); }
+  else if (flag == "--local-socket") c.local_socket = v;
+  else if (flag == "--socket-mode") {
+    if (v.empty() || v.size() > 4 || v.find_first_not_of("01234567") != std::string::npos) {
+      return invalidArgument("--socket-mode must be octal like 0660");
+    }
+    c.socket_mode = static_cast<unsigned>(std::stoul(v, nullptr, 8));
+  } else if (flag == "--socket-group") c.socket_group = v;
+  else if (flag == "--disk-budget") RETURN_IF_ERROR(parseDiskBudget(v, c));
+  else if (flag == "--default-lease-ttl") {
+    auto ms = parseDurationMs(v);
+    if (!ms.isOk()) return ms.status().withContext("--default-lease-ttl");
+    c.default_lease_ttl_ms = *ms;
+  }
   else return invalidArgument("unknown flag " + flag + " (see --help)");
   return Status::ok();
 }
@@ -145,7 +180,8 @@ const std::set<std::string> kValueFlags = {
     "--name", "--region", "--zone", "--labels", "--controller", "--data-dir", "--listen",
     "--advertise-addr", "--ready-file", "--origin-concurrency", "--peer-requests",
     "--max-inflight", "--cluster-token-file", "--controller-token-file", "--origin-ca-bundle",
-    "--log-level"};
+    "--log-level", "--local-socket", "--socket-mode", "--socket-group", "--disk-budget",
+    "--default-lease-ttl"};
 }  // namespace
 
 Result<ParsedAgentFlags> parseAgentFlags(const std::vector<std::string>& args) {
@@ -196,7 +232,9 @@ Usage: shardcast-agent --data-dir DIR [flags]
                               0.0.0.0, with the bound port)
   --ready-file PATH           write the advertised peer address here once serving
                               and registered
-  --origin-concurrency N      parallel ranged GETs to the origin (default 4)
+  --origin-concurrency N      parallel ranged GETs to the origin (default 4); the
+                              controller's --max-origin-requests-per-region share
+                              lowers it (a region runs at most S x N without one)
   --peer-requests N           requests in flight per peer (default 2)
   --max-inflight N            piece requests in flight in all (default 8)
   --cluster-token-file PATH   bearer token for the peer API (both directions)
@@ -204,6 +242,13 @@ Usage: shardcast-agent --data-dir DIR [flags]
   --origin-ca-bundle PATH     extra CA bundle for TLS origins
   --corrupt-serving-for-test  TEST ONLY: serve altered piece bytes with lying hashes
   --log-level LEVEL           debug, info, warn or error (default info)
+  --local-socket PATH         serve the local API (prewarm, models, leases, metrics) on
+                              this unix socket, e.g. /run/shardcast/agent.sock (default off)
+  --socket-mode MODE          the socket's permissions, octal (default 0660)
+  --socket-group GROUP        the socket's group (default: the agent's)
+  --disk-budget B             80% (of the file system) or a size like 500GiB (default none)
+  --default-lease-ttl D       lease TTL when a prewarm names none: 30s, 10m, 1h; 0 = until
+                              released (default 1h)
   --check-config              validate the flags and exit
   --version, --help
 )";

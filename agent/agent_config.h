@@ -34,6 +34,13 @@ struct AgentConfig {
   std::string controller_token;     // from --controller-token-file; never logged
   std::string origin_ca_bundle;
   bool corrupt_serving_for_test = false;
+  // Local API (DESIGN §5): "" = off.
+  std::string local_socket;
+  unsigned socket_mode = 0660;
+  std::string socket_group;
+  uint64_t disk_budget_bytes = 0;     // 0 = no absolute budget
+  double disk_budget_percent = 0;     // 0 = no percentage budget
+  int64_t default_lease_ttl_ms = 3600 * 1000;  // 0 = until released
   LogLevel log_level = LogLevel::kInfo;
 };
 

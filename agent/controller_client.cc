@@ -83,4 +83,14 @@ Result<api::PieceReportReply> ControllerClient::reportPieces(const std::string& 
   return api::pieceReportReplyFromJson(j);
 }
 
+Result<std::string> ControllerClient::requestPull(const std::string& node, const ModelRef& model) {
+  nlohmann::json body = {{"model", model.toString()}};
+  ASSIGN_OR_RETURN(nlohmann::json j, call("POST", "/v1/nodes/" + urlEncode(node) + "/pulls",
+                                          body.dump(), options_.timeout_ms));
+  if (!j.is_object() || !j.contains("id") || !j["id"].is_string()) {
+    return unavailable("the controller's pull reply has no rollout id");
+  }
+  return j["id"].get<std::string>();
+}
+
 }  // namespace shardcast::agent

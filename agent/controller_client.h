@@ -44,6 +44,10 @@ class ControllerClient {
                                 uint64_t hash_cursor);
   Result<api::PieceReportReply> reportPieces(const std::string& rollout_id,
                                              const api::PieceReport& report);
+  // On-demand pull: asks the controller to add this node to the model's newest
+  // rollout; returns that rollout's id. NotFound "unknown_model" when the model
+  // was never deployed.
+  Result<std::string> requestPull(const std::string& node, const ModelRef& model);
 
  private:
   // Sends and parses a JSON response body; non-2xx becomes the error body's Status.

@@ -1,8 +1,6 @@
 #include "agent/origin_fetcher.h"
 
-#include "agent/backoff.h"
 #include "common/log.h"
-#include "common/sha256.h"
 
 namespace shardcast::agent {
 
@@ -24,30 +22,46 @@ Result<std::unique_ptr<OriginFetcher>> OriginFetcher::open(const ObjectStoreRegi
 
 OriginFetcher::~OriginFetcher() { stop(); }
 
-Result<FetchedPiece> OriginFetcher::fetchPiece(uint32_t index) {
+Status OriginFetcher::readRest(uint32_t index, Partial& partial) {
   const PieceRef& piece = manifest_->piece(index);
   const ManifestFile& file = manifest_->files()[piece.file];
   std::string pin = source_index_ < file.pins.size() ? file.pins[source_index_] : "";
-  FetchedPiece out;
-  out.data.reserve(piece.length);
-  Sha256 hasher;
-  Status s = store_->readRange(file.path, pin, piece.offset, piece.length,
-                               [&](const char* data, size_t len) -> Status {
-                                 if (out.data.size() + len > piece.length) {
+  std::string& data = partial.piece.data;
+  if (pin.empty() && !data.empty()) {
+    // Nothing proves the rest is the same content: start the piece over.
+    restarted_bytes_ += data.size();
+    data.clear();
+    partial.hasher = Sha256();
+  }
+  if (data.capacity() < piece.length) data.reserve(piece.length);
+  const uint64_t have = data.size();
+  Status s = store_->readRange(file.path, pin, piece.offset + have, piece.length - have,
+                               [&](const char* bytes, size_t len) -> Status {
+                                 if (data.size() + len > piece.length) {
                                    return corruption("origin sent more than the " +
                                                      std::to_string(piece.length) + " bytes asked for");
                                  }
-                                 out.data.append(data, len);
-                                 hasher.update(data, len);
+                                 data.append(bytes, len);
+                                 partial.hasher.update(bytes, len);
                                  return Status::ok();
                                });
-  if (!s.isOk()) return s.withContext("origin pull of piece " + std::to_string(index) + " (" + file.path + ")");
-  if (out.data.size() != piece.length) {
-    return ioError("origin returned " + std::to_string(out.data.size()) + " of " +
-                   std::to_string(piece.length) + " bytes of " + file.path);
+  if (!s.isOk()) {
+    return s.withContext("origin pull of piece " + std::to_string(index) + " (" + file.path +
+                         (have ? ", resumed at byte " + std::to_string(have) : "") + ")");
   }
-  out.sha256 = hasher.finishHex();
-  return out;
+  if (data.size() != piece.length) {
+    return unavailable("origin returned " + std::to_string(data.size()) + " of " +
+                           std::to_string(piece.length) + " bytes of " + file.path,
+                       "origin_error");
+  }
+  return Status::ok();
+}
+
+Result<FetchedPiece> OriginFetcher::fetchPiece(uint32_t index) {
+  Partial partial;
+  RETURN_IF_ERROR(readRest(index, partial));
+  partial.piece.sha256 = partial.hasher.finishHex();
+  return std::move(partial.piece);
 }
 
 bool OriginFetcher::waitMs(int64_t ms) {
@@ -57,16 +71,30 @@ bool OriginFetcher::waitMs(int64_t ms) {
 }
 
 Result<FetchedPiece> OriginFetcher::fetchWithRetry(uint32_t index, uint64_t seed) {
-  Backoff backoff(initial_backoff_ms_, 4000, seed);
-  for (int attempt = 1;; ++attempt) {
-    auto r = fetchPiece(index);
-    if (r.isOk()) return r;
-    const Status& s = r.status();
-    bool changed = s.reason() == "object_changed";
-    if (changed || attempt >= max_attempts_) return r;
-    LOG_WARN("origin pull of piece " << index << " failed (attempt " << attempt << "): "
-                                     << s.message());
-    if (!waitMs(backoff.nextDelayMs())) return r;
+  RetryPolicy policy(retry_, seed);
+  Partial partial;
+  while (true) {
+    const size_t before = partial.piece.data.size();
+    Status s = readRest(index, partial);
+    if (s.isOk()) {
+      partial.piece.sha256 = partial.hasher.finishHex();
+      return std::move(partial.piece);
+    }
+    const bool progress = partial.piece.data.size() > before;
+    auto delay = policy.nextDelayMs(s, progress);
+    if (!delay) {
+      if (RetryPolicy::isRetryable(s)) {
+        return s.withContext("gave up after " + std::to_string(policy.attempts()) + " attempts");
+      }
+      return s;
+    }
+    ++retries_;
+    LOG_WARN("origin pull of piece " << index << " failed (attempt " << policy.attempts()
+                                     << ", " << partial.piece.data.size() << " of "
+                                     << manifest_->piece(index).length
+                                     << " bytes received; retrying in " << *delay
+                                     << " ms): " << s.message());
+    if (!waitMs(*delay)) return aborted("stopping");
   }
 }
 

@@ -52,6 +52,34 @@ void RolloutWorker::stop() {
   if (control_.joinable()) control_.join();
 }
 
+ModelRef RolloutWorker::model() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return model_;
+}
+
+Status RolloutWorker::failure() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return failure_;
+}
+
+uint64_t RolloutWorker::bytesDone() const {
+  std::shared_ptr<VersionStore> vs;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    vs = store_view_;
+  }
+  return vs ? vs->bytesDone() : 0;
+}
+
+uint64_t RolloutWorker::totalBytes() const {
+  std::shared_ptr<VersionStore> vs;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    vs = store_view_;
+  }
+  return vs ? vs->manifest().totalBytes() : 0;
+}
+
 bool RolloutWorker::waitMs(int64_t ms) {
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return stopping_; });
@@ -82,6 +110,10 @@ void RolloutWorker::run() {
     return;
   }
   store_ = std::move(vs).value();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    store_view_ = store_;
+  }
   if (store_->published()) {
     LOG_INFO("rollout " << rollout_id_ << ": " << manifest_.model().toString()
                         << " is already published here");
@@ -118,6 +150,8 @@ bool RolloutWorker::loadRollout() {
       if (m.isOk()) {
         rollout_ = std::move(r).value();
         manifest_ = std::move(m).value();
+        std::lock_guard<std::mutex> lock(mu_);
+        model_ = manifest_.model();
         return true;
       }
       LOG_WARN("rollout " << rollout_id_ << ": manifest: " << m.status().toString());
@@ -142,7 +176,11 @@ void RolloutWorker::startFetchers() {
                   options_.bitfield_poll_ms, options_.seed};
   swarm_ = std::make_unique<SwarmFetcher>(
       &manifest_, deps_.peer_client, so,
-      [this](uint32_t p, const std::string& data) { return commitPiece(p, data); },
+      [this](uint32_t p, const std::string& data) {
+        Status s = commitPiece(p, data);
+        if (s.isOk() && deps_.counters) deps_.counters->peer_bytes += data.size();
+        return s;
+      },
       [this](const std::string& peer, uint32_t p, const std::string& detail) {
         std::lock_guard<std::mutex> lock(mu_);
         pending_bad_.push_back(api::BadPeerReport{peer, p, detail});
@@ -207,7 +245,57 @@ void RolloutWorker::talkToController(Deadlines& d) {
   }
 }
 
+Status RolloutWorker::verifyResumed() {
+  const uint32_t n = manifest_.pieceCount();
+  std::vector<std::string> accepted(n);
+  uint64_t cursor = 0;
+  Backoff backoff(200, 5000, options_.seed + 3);
+  while (true) {
+    auto r = deps_.controller->peers(rollout_id_, options_.node, cursor);
+    if (!r.isOk()) {
+      LOG_WARN("rollout " << rollout_id_ << ": resume check: " << r.status().toString());
+      if (!waitMs(backoff.nextDelayMs())) return aborted("stopping");
+      continue;
+    }
+    if (stopsWorker(r->rollout_state)) return aborted("rollout ended");
+    for (const auto& h : r->hashes) {
+      if (h.piece < n && isSha256Hex(h.sha256)) accepted[h.piece] = h.sha256;
+    }
+    if (r->hashes.empty() || r->hash_cursor == cursor) break;
+    cursor = r->hash_cursor;
+  }
+  Bitfield bits = store_->bits();
+  std::vector<uint32_t> drop;
+  uint32_t kept = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (!bits.get(i)) continue;
+    auto h = accepted[i].empty() ? Result<std::string>(std::string()) : store_->pieceSha256(i);
+    if (h.isOk() && !accepted[i].empty() && *h == accepted[i]) {
+      ++kept;
+    } else {
+      drop.push_back(i);
+    }
+  }
+  RETURN_IF_ERROR(store_->dropPieces(drop));
+  if (deps_.counters) {
+    deps_.counters->pieces_resumed += kept;
+    deps_.counters->pieces_dropped_on_resume += drop.size();
+  }
+  LOG_INFO("rollout " << rollout_id_ << ": resume check: " << kept
+                      << " pieces kept (re-hashed against the accepted hashes), " << drop.size()
+                      << " dropped");
+  return Status::ok();
+}
+
 void RolloutWorker::fetchLoop() {
+  if (store_->resumed() && store_->bitCount() > 0) {
+    Status s = verifyResumed();
+    if (s.code() == StatusCode::kAborted) {
+      phase_ = Phase::kStopped;
+      return;
+    }
+    if (!s.isOk()) return failNode(s);
+  }
   startFetchers();
   sendReport(api::kNodeFetching);
   Deadlines d{Clock::now(), Clock::now() + std::chrono::milliseconds(options_.report_ms),
@@ -274,6 +362,11 @@ void RolloutWorker::finish() {
 }
 
 void RolloutWorker::failNode(const Status& status) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    failure_ = status;
+  }
+  if (deps_.counters && status.reason() == "no_space") ++deps_.counters->no_space_failures;
   phase_ = Phase::kFailed;
   LOG_ERROR("rollout " << rollout_id_ << " failed on this node (" << status.reason()
                        << "): " << status.message());
@@ -371,6 +464,7 @@ bool RolloutWorker::pollPeers() {
     }
     std::sort(stripe_.begin(), stripe_.end());
     source_index_ = r->source_index;
+    origin_share_ = r->origin_concurrency;
   }
   for (const auto& h : fresh) store_->setHashHint(h.piece, h.sha256);
   swarm_->setAcceptedHashes(fresh);
@@ -412,6 +506,8 @@ std::optional<uint32_t> RolloutWorker::nextOriginPiece() {
   if (stopping_ || terminal_ || !fatal_.isOk()) return std::nullopt;
   // Origin piece buffers (being pulled or held) stay within 2 x concurrency.
   if (held_.size() + pulling_ >= 2 * std::max(1u, options_.origin_concurrency)) return std::nullopt;
+  // The region's origin budget: at most min(own flag, controller's share) requests.
+  if (origin_share_ > 0 && pulling_ >= origin_share_) return std::nullopt;
   for (uint32_t p : stripe_) {
     if (origin_state_[p] != OriginState::kIdle || swarm_->have(p)) continue;
     origin_state_[p] = OriginState::kPulling;
@@ -434,6 +530,7 @@ void RolloutWorker::originDone(uint32_t piece, Result<FetchedPiece> result) {
     return;
   }
   bytes_from_origin_ += result->data.size();
+  if (deps_.counters) deps_.counters->origin_bytes += result->data.size();
   std::unique_lock<std::mutex> lock(mu_);
   --pulling_;
   pending_hashes_.push_back(api::PieceHash{piece, result->sha256});

@@ -15,6 +15,10 @@
 // Verified pieces are pwritten, then a flusher thread makes them durable and
 // servable in batches (VersionStore::flush).
 //
+// Origin concurrency: at most --origin-concurrency requests, and at most the
+// share of the region's budget the controller hands out with the peers
+// (PeersReply.origin_concurrency), whichever is smaller.
+//
 // Failures: a persistent origin error reports failed/origin_error (a changed
 // object: origin_changed); a disk error reports failed with its reason
 // (no_space, io_error); publisher checksum mismatch: corrupt_source. A rollout
@@ -39,6 +43,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/agent_counters.h"
 #include "agent/content_store.h"
 #include "agent/controller_client.h"
 #include "agent/origin_fetcher.h"
@@ -71,6 +76,7 @@ struct WorkerDeps {
   ControllerClient* controller = nullptr;
   PeerClient* peer_client = nullptr;
   const ObjectStoreRegistry* registry = nullptr;
+  AgentCounters* counters = nullptr;  // optional
 };
 
 class RolloutWorker {
@@ -90,6 +96,12 @@ class RolloutWorker {
   Phase phase() const { return phase_.load(); }
   // The control thread has ended (ready, failed, or stopped).
   bool finished() const { return finished_.load(); }
+  // The rollout's model once loaded ("" name before), and why it failed (OK else).
+  ModelRef model() const;
+  Status failure() const;
+  // Bytes of verified pieces on disk, and the model's size (0 before loaded).
+  uint64_t bytesDone() const;
+  uint64_t totalBytes() const;
 
  private:
   enum class OriginState : uint8_t { kIdle, kPulling, kHeld, kDone };
@@ -104,6 +116,9 @@ class RolloutWorker {
   LoopState loopState(Status& failure);
   void talkToController(Deadlines& d);
   bool loadRollout();
+  // Resume check: re-hashes the pieces resumed from an earlier run against the
+  // controller's accepted hashes and drops those that fail (or have none).
+  Status verifyResumed();
   Result<std::shared_ptr<VersionStore>> openStore();
   void fetchLoop();
   void teardown();
@@ -135,7 +150,7 @@ class RolloutWorker {
   std::unique_ptr<SwarmFetcher> swarm_;
   std::unique_ptr<OriginFetcher> origin_;  // opened at the first non-empty stripe
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;          // wakes the control thread
   std::condition_variable flush_cv_;    // wakes the flusher
   bool stopping_ = false;               // guarded by mu_
@@ -145,6 +160,9 @@ class RolloutWorker {
   bool flush_wanted_ = false;           // guarded by mu_
   bool flush_stop_ = false;             // guarded by mu_
   Status fatal_;                        // first fatal error; guarded by mu_
+  Status failure_;                      // what failNode reported; guarded by mu_
+  ModelRef model_;                      // guarded by mu_
+  std::shared_ptr<VersionStore> store_view_;  // store_ for other threads; guarded by mu_
   uint64_t hash_cursor_ = 0;            // guarded by mu_
   uint32_t source_index_ = 0;           // guarded by mu_
   std::vector<std::string> accepted_;   // guarded by mu_
@@ -152,6 +170,7 @@ class RolloutWorker {
   std::vector<OriginState> origin_state_;          // guarded by mu_
   std::map<uint32_t, FetchedPiece> held_;          // guarded by mu_
   uint32_t pulling_ = 0;                           // guarded by mu_
+  uint32_t origin_share_ = 0;  // controller's per-region budget share, 0 = none; guarded by mu_
   std::vector<api::PieceHash> pending_hashes_;     // guarded by mu_
   std::vector<api::BadPeerReport> pending_bad_;    // guarded by mu_
   std::atomic<uint64_t> bytes_from_origin_{0};

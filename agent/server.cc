@@ -39,7 +39,12 @@ Server::Server(AgentConfig config)
 Server::~Server() { stop(); }
 
 Status Server::start() {
-  ASSIGN_OR_RETURN(content_, ContentStore::open(config_.data_dir));
+  ASSIGN_OR_RETURN(content_, ContentStore::open(config_.data_dir,
+                                                DiskBudget{config_.disk_budget_bytes,
+                                                           config_.disk_budget_percent}));
+  if (content_->budgetBytes() != UINT64_MAX) {
+    LOG_INFO("disk budget: " << content_->budgetBytes() << " bytes");
+  }
   PeerServerOptions po;
   po.listen_host = config_.listen_host;
   po.listen_port = config_.listen_port;
@@ -65,6 +70,18 @@ Status Server::start() {
   pco.cluster_token = config_.cluster_token;
   peer_client_ = std::make_unique<PeerClient>(pco);
 
+  LifecycleOptions lo{config_.name, config_.default_lease_ttl_ms};
+  lifecycle_ = std::make_unique<ModelLifecycle>(content_.get(), controller_.get(), &counters_,
+                                                clock_, lo, [this] { return workerViews(); });
+  lifecycle_->load();
+  content_->setLeasedModels([this] { return lifecycle_->leasedModels(); });
+  if (!config_.local_socket.empty()) {
+    LocalApiOptions lao{config_.local_socket, config_.socket_mode, config_.socket_group};
+    local_api_ = std::make_unique<LocalApiServer>(
+        lifecycle_.get(), lao, [this] { return peer_server_->bytesServed(); });
+    RETURN_IF_ERROR(local_api_->start());
+  }
+
   LOG_INFO("agent " << config_.name << " (region " << config_.region << ", zone '"
                     << config_.zone << "', incarnation " << incarnation_ << ") serving peers at "
                     << advertise_addr_ << "; controller " << config_.controller_url);
@@ -87,6 +104,7 @@ void Server::stop() {
   workers.clear();
   if (heartbeat_.joinable()) heartbeat_.join();
   if (assignments_.joinable()) assignments_.join();  // at most one long-poll
+  if (local_api_) local_api_->stop();
   if (peer_server_) peer_server_->stop();
   LOG_INFO("agent stopped");
 }
@@ -111,6 +129,20 @@ api::NodeInfo Server::nodeInfo() const {
   }
   n.models = content_->publishedModels();
   return n;
+}
+
+std::vector<WorkerView> Server::workerViews() {
+  std::vector<std::shared_ptr<RolloutWorker>> workers;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, w] : workers_) workers.push_back(w);
+  }
+  std::vector<WorkerView> out;
+  for (const auto& w : workers) {
+    out.push_back(WorkerView{w->rolloutId(), w->model(), phaseName(w->phase()), w->failure(),
+                             w->bytesDone(), w->totalBytes()});
+  }
+  return out;
 }
 
 void Server::writeReadyFile() {
@@ -151,6 +183,7 @@ void Server::heartbeatLoop() {
         writeReadyFile();
       }
       wait_ms = std::clamp<int64_t>(r->heartbeat_interval_ms, 100, 60000);
+      lifecycle_->expireLeases();
     } else {
       if (failures++ % 20 == 0) LOG_WARN("heartbeat: " << r.status().toString());
       wait_ms = backoff.nextDelayMs();
@@ -215,7 +248,8 @@ void Server::reconcile(const api::Assignments& assignments) {
       wo.max_inflight = config_.max_inflight;
       wo.origin_options.ca_bundle = config_.origin_ca_bundle;
       wo.seed = std::random_device{}() ^ (worker_seed_++ << 32);
-      WorkerDeps deps{content_.get(), controller_.get(), peer_client_.get(), &registry_};
+      WorkerDeps deps{content_.get(), controller_.get(), peer_client_.get(), &registry_,
+                      &counters_};
       auto w = std::make_shared<RolloutWorker>(e.rollout_id, wo, deps);
       w->start();
       workers_[e.rollout_id] = std::move(w);

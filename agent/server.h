@@ -6,6 +6,8 @@
 //     with this start's random incarnation and the published models held;
 //   - assignments: long-poll; a worker starts per new rollout id; workers of
 //     cancelled/failed (or no longer assigned) rollouts stop;
+//   - the local API (--local-socket): prewarm, models, leases, metrics, through
+//     a ModelLifecycle that sees the workers via workerViews();
 //   - --ready-file gets the advertised peer address once the peer server serves
 //     AND the first registration succeeded.
 //
@@ -21,8 +23,11 @@
 #include <thread>
 
 #include "agent/agent_config.h"
+#include "agent/agent_counters.h"
 #include "agent/content_store.h"
 #include "agent/controller_client.h"
+#include "agent/local_api_server.h"
+#include "agent/model_lifecycle.h"
 #include "agent/peer_client.h"
 #include "agent/peer_server.h"
 #include "agent/rollout_worker.h"
@@ -49,6 +54,7 @@ class Server {
   void assignmentLoop();
   void reconcile(const api::Assignments& assignments);
   api::NodeInfo nodeInfo() const;
+  std::vector<WorkerView> workerViews();
   void writeReadyFile();
   bool waitMs(int64_t ms);  // false when stopping
 
@@ -60,6 +66,10 @@ class Server {
   std::unique_ptr<PeerServer> peer_server_;
   std::unique_ptr<ControllerClient> controller_;
   std::unique_ptr<PeerClient> peer_client_;
+  SystemClock clock_;
+  AgentCounters counters_;
+  std::unique_ptr<ModelLifecycle> lifecycle_;
+  std::unique_ptr<LocalApiServer> local_api_;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -304,6 +304,31 @@ Result<PieceFd> VersionStore::openPieceFd(uint32_t index) const {
   return PieceFd{std::move(fd), piece.offset, piece.length};
 }
 
+Result<std::string> VersionStore::pieceSha256(uint32_t index) const {
+  if (index >= manifest_.pieceCount()) return invalidArgument("piece index out of range");
+  const PieceRef& piece = manifest_.piece(index);
+  ASSIGN_OR_RETURN(UniqueFd fd,
+                   openFileBeneath(version_dir_.get(), manifest_.files()[piece.file].path, O_RDONLY));
+  return sha256File(fd.get(), piece.offset, piece.length);
+}
+
+Status VersionStore::dropPieces(const std::vector<uint32_t>& pieces) {
+  if (pieces.empty()) return Status::ok();
+  std::lock_guard<std::mutex> flush_lock(flush_mu_);
+  Bitfield snapshot;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (published_) return failedPrecondition(manifest_.model().toString() + " is published");
+    for (uint32_t p : pieces) {
+      if (p >= bits_.size() || !bits_.get(p)) continue;
+      bits_.clear(p);
+      bytes_done_ -= manifest_.piece(p).length;
+    }
+    snapshot = bits_;
+  }
+  return writeFileAtomicAt(partial_name_.get(), piecesFileName(), piecesFileContent(snapshot));
+}
+
 Result<std::string> VersionStore::fileSha256(uint32_t file) const {
   if (file >= manifest_.files().size()) return invalidArgument("file index out of range");
   ASSIGN_OR_RETURN(UniqueFd fd,

@@ -80,6 +80,10 @@ class VersionStore {
 
   // A descriptor to serve piece `index` from; NotFound unless its bit is set.
   Result<PieceFd> openPieceFd(uint32_t index) const;
+  // SHA-256 of one piece's bytes as they are on disk (resume check).
+  Result<std::string> pieceSha256(uint32_t index) const;
+  // Clears the pieces' bits and persists the bitfield (their bytes failed a check).
+  Status dropPieces(const std::vector<uint32_t>& pieces);
   // SHA-256 of a whole file (for publisher checksums).
   Result<std::string> fileSha256(uint32_t file) const;
   // All bits set -> fsync, read-only, rename into models/, remove the bitfield.

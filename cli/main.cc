@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/index_command.h"
+#include "cli/prewarm_command.h"
 
 namespace {
 
@@ -14,10 +15,15 @@ const char* kUsage =
     "usage: shardcast COMMAND [ARGS]\n"
     "\n"
     "commands (controller):\n"
-    "  deploy NAME:VERSION --source URI [--regions a,b] [--wait]   start a rollout\n"
+    "  deploy NAME:VERSION --source URI|JSON [--regions a,b] [--wait]   start a rollout\n"
     "  status ROLLOUT_ID [--watch] [--nodes]                       show progress per region\n"
     "  list                                                        list rollouts\n"
     "  cancel ROLLOUT_ID                                           cancel a rollout\n"
+    "\n"
+    "commands (node agent, over its unix socket):\n"
+    "  prewarm NAME:VERSION [--wait] [--timeout D] [--warm none|pagecache] [--lease-ttl D]\n"
+    "                                  make a model ready here; prints its local path\n"
+    "  release LEASE                   release a prewarm lease (preStop hook)\n"
     "\n"
     "commands (origin):\n"
     "  index DIR                       write DIR/shardcast-index.json for an HTTP origin\n"
@@ -44,6 +50,8 @@ int main(int argc, char** argv) {
   if (cmd == "list") return runList(args);
   if (cmd == "cancel") return runCancel(args);
   if (cmd == "index") return runIndex(args);
+  if (cmd == "prewarm") return runPrewarm(args);
+  if (cmd == "release") return runRelease(args);
   std::fprintf(stderr, "shardcast: error: unknown command '%s'; run 'shardcast --help'\n",
                cmd.c_str());
   return kExitUsage;

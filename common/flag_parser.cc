@@ -118,6 +118,22 @@ Result<uint64_t> parseByteSize(const std::string& text) {
   return n * mult;
 }
 
+Result<int64_t> parseDurationMs(const std::string& text) {
+  size_t i = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  if (i == 0 || i > 12) return invalidArgument("'" + text + "' is not a duration like 30s, 10m or 1h");
+  int64_t n = std::stoll(text.substr(0, i));
+  std::string unit = text.substr(i);
+  int64_t mult;
+  if (unit == "ms") mult = 1;
+  else if (unit.empty() || unit == "s") mult = 1000;
+  else if (unit == "m") mult = 60 * 1000;
+  else if (unit == "h") mult = 3600 * 1000;
+  else if (unit == "d") mult = 86400 * 1000;
+  else return invalidArgument("'" + text + "' has an unknown unit (use ms, s, m, h or d)");
+  return n * mult;
+}
+
 Result<std::map<std::string, std::string>> parseLabels(const std::string& text) {
   std::map<std::string, std::string> out;
   if (text.empty()) return out;

@@ -52,6 +52,9 @@ class FlagParser {
 
 // Parses "16MiB", "1GiB", "512k", "1048576" into bytes.
 Result<uint64_t> parseByteSize(const std::string& text);
+// Parses durations "500ms", "30s", "10m", "1h", "2d" (a bare number is seconds)
+// into milliseconds.
+Result<int64_t> parseDurationMs(const std::string& text);
 // Parses "k=v,k2=v2" into a map; InvalidArgument on an entry without '='.
 Result<std::map<std::string, std::string>> parseLabels(const std::string& text);
 

@@ -27,7 +27,9 @@ const char* statusCodeName(StatusCode code) {
 
 Status Status::withContext(const std::string& context) const {
   if (isOk()) return *this;
-  return Status(code_, context + ": " + message_, reason_);
+  Status s = *this;
+  s.message_ = context + ": " + message_;
+  return s;
 }
 
 std::string Status::toString() const {

@@ -2,12 +2,15 @@
 //
 // A Status is a code, a human-readable message, and an optional machine-readable
 // reason (snake_case, e.g. "no_space", "source_unreachable") that APIs and node
-// states pass on unchanged. Status and Result are values: copyable, not shared,
+// states pass on unchanged, and, for transient origin errors, an optional retry
+// hint (the delay a server asked for with Retry-After) that retry loops honour as
+// a floor. Status and Result are values: copyable, not shared,
 // and safe to move between threads. Likely failures (network, disk, bad input)
 // travel as Status; broken invariants assert instead.
 #pragma once
 
 #include <cassert>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -49,7 +52,19 @@ class [[nodiscard]] Status {
   // Machine-readable reason; falls back to the code's name when none was given.
   std::string reason() const { return reason_.empty() ? statusCodeName(code_) : reason_; }
 
-  // Returns a copy whose message is "<context>: <message>".
+  // The delay the server asked for before a retry (HTTP Retry-After), if any.
+  std::optional<int64_t> retryAfterMs() const {
+    if (retry_after_ms_ < 0) return std::nullopt;
+    return retry_after_ms_;
+  }
+  // Returns a copy carrying the retry hint (negative values are clamped to 0).
+  Status withRetryAfterMs(int64_t ms) const {
+    Status s = *this;
+    s.retry_after_ms_ = ms < 0 ? 0 : ms;
+    return s;
+  }
+
+  // Returns a copy whose message is "<context>: <message>" (reason and retry hint kept).
   Status withContext(const std::string& context) const;
   std::string toString() const;
 
@@ -57,6 +72,7 @@ class [[nodiscard]] Status {
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
   std::string reason_;
+  int64_t retry_after_ms_ = -1;  // < 0: no hint
 };
 
 inline Status invalidArgument(std::string msg, std::string reason = "") {

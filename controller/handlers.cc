@@ -92,6 +92,20 @@ void routeAgents(Router& router, RolloutService& service) {
                service.watchAssignments(ctx.param("node"), *cursor, wait_ms,
                                         [respond](Result<api::Assignments> r) { answer(respond, r); });
              });
+  router.add("POST", "/v1/nodes/{node}/pulls",
+             [&service](const RequestContext& ctx, Responder respond) {
+               auto body = bodyJson(ctx.request);
+               if (!body.isOk()) return respond(errorResponse(body.status()));
+               std::string model;
+               if (!body->is_object()) {
+                 return respond(errorResponse(invalidArgument("request body must be a JSON object")));
+               }
+               Status s = api::readString(*body, "model", model, true);
+               if (!s.isOk()) return respond(errorResponse(s));
+               auto ref = parseModelRef(model);
+               if (!ref.isOk()) return respond(errorResponse(ref.status()));
+               answer(respond, service.requestPull(ctx.param("node"), *ref));
+             });
   router.add("GET", "/v1/rollouts/{id}/peers", [&service](const RequestContext& ctx, Responder respond) {
     auto node = ctx.request.query.find("node");
     if (node == ctx.request.query.end() || node->second.empty()) {

@@ -32,6 +32,10 @@ void declareFlags(FlagParser& p) {
   p.addValue("node-timeout-ms", "a node silent for longer is dead (T)", "30000");
   p.addValue("max-seeders", "origin seeders per region (S)", "16");
   p.addValue("peers-per-node", "peers handed to each node (K)", "16");
+  p.addValue("max-origin-requests-per-region",
+             "concurrent origin requests per region, divided among its seeders (0 = no limit "
+             "beyond S x each agent's --origin-concurrency)",
+             "0");
   p.addValue("list-timeout-ms", "timeout of each source listing request", "15000");
   p.addValue("token-file", "file holding the bearer token the API requires");
   p.addValue("log-level", "debug, info, warn or error", "info");
@@ -85,6 +89,11 @@ Status buildConfig(const FlagParser& p, ServerConfig& c, shardcast::LogLevel& le
   c.controller.max_seeders = static_cast<uint32_t>(seeders);
   c.controller.peers_per_node = static_cast<uint32_t>(peers);
   c.controller.list_timeout_ms = static_cast<long>(list_timeout);
+  ASSIGN_OR_RETURN(uint64_t origin_budget, p.u64("max-origin-requests-per-region"));
+  if (origin_budget > 1000000) {
+    return shardcast::invalidArgument("flag --max-origin-requests-per-region must be at most 1000000");
+  }
+  c.controller.max_origin_requests_per_region = static_cast<uint32_t>(origin_budget);
   if (p.isSet("token-file")) {
     ASSIGN_OR_RETURN(c.token, shardcast::controller::readTokenFile(p.value("token-file")));
   }

@@ -41,6 +41,9 @@ std::vector<uint64_t> Rollout::pieceSizes() const {
 }
 
 bool Rollout::matches(const api::NodeInfo& node) const {
+  if (std::binary_search(record_.pulled_nodes.begin(), record_.pulled_nodes.end(), node.name)) {
+    return true;
+  }
   const auto& target = record_.request.target;
   if (!target.regions.empty() &&
       std::find(target.regions.begin(), target.regions.end(), node.region) == target.regions.end()) {

@@ -36,6 +36,9 @@ struct RolloutRecord {
   std::string message;         // why it failed or degraded
   int64_t created_at_ms = 0;   // wall clock
   int64_t finished_at_ms = 0;  // wall clock; 0 while in progress
+  // Nodes outside the target that asked for the model (POST /v1/nodes/{node}/pulls):
+  // they participate like targeted nodes. Sorted, no duplicates.
+  std::vector<std::string> pulled_nodes;
 };
 
 struct RegionState {
@@ -65,7 +68,8 @@ class Rollout {
   const Manifest& manifest() const { return *manifest_; }
   const std::shared_ptr<const Manifest>& manifestPtr() const { return manifest_; }
   std::vector<uint64_t> pieceSizes() const;
-  // Region in target.regions (or regions empty) and every selector label equal.
+  // Region in target.regions (or regions empty) and every selector label equal,
+  // or the node pulled the model on demand.
   bool matches(const api::NodeInfo& node) const;
 
   // --- node rows (soft state) ---

@@ -48,6 +48,7 @@ StateOp rolloutOp(const RolloutRecord& r) {
             {"message", r.message},
             {"created_at_ms", r.created_at_ms},
             {"finished_at_ms", r.finished_at_ms},
+            {"pulled_nodes", r.pulled_nodes},
             {"manifest", manifestKey(r.request.model)}};
   return StateOp::put(rolloutKey(r.id), std::move(j));
 }

@@ -46,6 +46,9 @@ struct ControllerOptions {
   long list_timeout_ms = 15000;        // per source listing request
   int64_t max_wait_ms = 30000;         // cap of the assignments long-poll
   size_t max_hashes_per_reply = 65536;
+  // Concurrent origin requests per region, divided among its seeders
+  // (originConcurrencyShare); 0 = no budget (S x each agent's --origin-concurrency).
+  uint32_t max_origin_requests_per_region = 0;
 };
 
 class RolloutService {
@@ -70,6 +73,12 @@ class RolloutService {
                         AssignmentsCallback reply);
   Result<api::PeersReply> peers(const std::string& id, const std::string& node, uint64_t hash_cursor);
   Result<api::PieceReportReply> reportPieces(const std::string& id, const api::PieceReport& report);
+  // On-demand pull (DESIGN §4.3, §4.6): makes `node` a participant of the newest
+  // rollout of `model` that is not failed or cancelled, and returns that rollout.
+  // The node's region gets its stripe plan when the node first asks for peers, so
+  // in a region with no copy the node becomes the seeder. NotFound "unknown_model"
+  // when the model was never deployed (there is no source to pull from).
+  Result<api::RolloutStatus> requestPull(const std::string& node, const ModelRef& model);
 
   // --- housekeeping ---
   // Answers expired long-polls and settles rollouts whose nodes died.

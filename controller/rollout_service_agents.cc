@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "common/sha256.h"
+#include "controller/origin_share.h"
 #include "controller/rollout_codec.h"
 #include "controller/rollout_service.h"
 
@@ -95,6 +96,18 @@ Result<api::PeersReply> RolloutService::peers(const std::string& id, const std::
   const RegionState* rs = r->region(region);
   reply.stripe = rs->plan.piecesOf(node);
   reply.source_index = rs->source_index;
+  if (options_.max_origin_requests_per_region > 0 && !reply.stripe.empty()) {
+    std::vector<bool> owns(rs->plan.seeders.size(), false);
+    for (uint32_t o : rs->plan.owner) {
+      if (o < owns.size()) owns[o] = true;
+    }
+    std::vector<std::string> seeders;  // seeders that own pieces, in plan order
+    for (size_t i = 0; i < owns.size(); ++i) {
+      if (owns[i]) seeders.push_back(rs->plan.seeders[i]);
+    }
+    reply.origin_concurrency =
+        originConcurrencyShare(options_.max_origin_requests_per_region, seeders, node);
+  }
 
   std::vector<PeerCandidate> candidates;
   for (const NodeRecord* n : nodes_.all()) {
@@ -176,11 +189,69 @@ Result<api::PieceReportReply> RolloutService::reportPieces(const std::string& id
         }
       }
     }
+    // A pinned object that changed at the origin cannot be completed by anyone:
+    // fail the rollout at once, naming the object (the agent's message does).
+    if (report.state == api::kNodeFailed && report.reason == "origin_changed" && !r->terminal()) {
+      std::string message = "origin changed (seen by " + report.node.substr(0, 64) +
+                            "): " + report.message.substr(0, 512);
+      LOG_ERROR("rollout " << id << ": " << message);
+      RolloutRecord next = r->record();
+      next.state = api::kRolloutFailed;
+      next.message = std::move(message);
+      next.finished_at_ms = clock_.wallMs();
+      RETURN_IF_ERROR(changeRecord(*r, std::move(next), later));
+    }
     settle(*r, later);
     reply.rollout_state = r->state();
   }
   runAll(later);
   return reply;
+}
+
+Result<api::RolloutStatus> RolloutService::requestPull(const std::string& node,
+                                                      const ModelRef& model) {
+  Later later;
+  api::RolloutStatus status;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    const NodeRecord* me = nodes_.find(node);
+    if (!me) return unknownNode(node);
+    nodes_.touch(node);
+    Rollout* chosen = nullptr;
+    for (const auto& [id, r] : rollouts_) {
+      if (r->record().request.model != model || r->stopped()) continue;
+      if (!chosen || r->record().created_at_ms > chosen->record().created_at_ms) chosen = r.get();
+    }
+    if (!chosen) {
+      if (manifests_.count(model)) {
+        return failedPrecondition("every rollout of " + model.toString() +
+                                      " was cancelled or failed; deploy it again to pull it",
+                                  "no_active_rollout");
+      }
+      return notFound("model " + model.toString() +
+                          " is unknown to the controller: deploy it first (shardcast deploy " +
+                          model.toString() + " --source URI); an on-demand pull needs a source",
+                      "unknown_model");
+    }
+    if (!chosen->matches(me->info)) {
+      RolloutRecord next = chosen->record();
+      auto& pulled = next.pulled_nodes;
+      pulled.insert(std::lower_bound(pulled.begin(), pulled.end(), node), node);
+      Status committed = store_.commit({rolloutOp(next)});
+      if (!committed.isOk()) {
+        LOG_ERROR("cannot store rollout " << chosen->id() << ": " << committed.message());
+        return unavailable("cannot store the rollout: " + committed.message());
+      }
+      chosen->setRecord(std::move(next));
+      chosen->addNode(me->info);
+      LOG_INFO("node " << node << " (region " << me->info.region << ") pulls "
+                       << model.toString() << " on demand: joined rollout " << chosen->id());
+      answerWoken(watch_.markChanged({node}), later);
+    }
+    status = chosen->status(nodes_);
+  }
+  runAll(later);
+  return status;
 }
 
 Status RolloutService::ensurePlan(Rollout& rollout, const std::string& region) {

@@ -4,8 +4,10 @@
 #include <cctype>
 #include <future>
 #include <map>
+#include <thread>
 
 #include "common/log.h"
+#include "common/objstore/retry_policy.h"
 #include "common/path_rules.h"
 #include "common/sha256.h"
 
@@ -111,10 +113,31 @@ Result<std::vector<ObjectInfo>> SourceLister::listReplica(const SourceSpec& spec
   // Marks a failure to open (unknown scheme, malformed URI), which is the
   // request's fault when InvalidArgument: buildManifest answers 400 for it.
   if (!store.isOk()) return Status(store.status().code(), store.status().message(), "source_spec");
-  try {
-    return (*store)->list();
-  } catch (const std::exception& e) {
-    return internalError(std::string("listing threw: ") + e.what());
+  // An origin that answered 5xx/429 is asked again a few times (briefly: the
+  // client waits for this answer); unreachable origins and timeouts are not, so a
+  // deploy against a dead origin still answers within the list timeout.
+  RetryOptions ro;
+  ro.max_attempts = 3;
+  ro.initial_backoff_ms = 200;
+  ro.max_backoff_ms = 1000;
+  ro.max_retry_after_ms = 2000;
+  RetryPolicy policy(ro, std::hash<std::string>{}(spec.uri));
+  while (true) {
+    Result<std::vector<ObjectInfo>> listed = internalError("not listed");
+    try {
+      listed = (*store)->list();
+    } catch (const std::exception& e) {
+      return internalError(std::string("listing threw: ") + e.what());
+    }
+    const Status& s = listed.status();
+    if (listed.isOk() || s.code() != StatusCode::kUnavailable || s.reason() != "origin_error") {
+      return listed;
+    }
+    auto delay = policy.nextDelayMs(s, false);
+    if (!delay) return listed;
+    LOG_WARN("listing " << redactUri(spec.uri) << " failed (attempt " << policy.attempts()
+                        << "; retrying in " << *delay << " ms): " << s.message());
+    std::this_thread::sleep_for(std::chrono::milliseconds(*delay));
   }
 }
 

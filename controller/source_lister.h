@@ -2,7 +2,8 @@
 // step 1). It lists every replica through the ObjectStoreRegistry under a
 // timeout, in parallel, requires the same paths and sizes in all of them,
 // validates every path, and builds the piece layout with a pin per replica and
-// the publisher's checksum where one is known.
+// the publisher's checksum where one is known. A listing the origin answered with
+// 5xx/429 is retried up to 3 times (RetryPolicy, at most ~2 s in all).
 //
 // Errors carry the reasons the API answers with (422): source_unreachable,
 // source_not_found, source_forbidden, source_invalid, source_error,

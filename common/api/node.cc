@@ -95,7 +95,8 @@ json toJson(const PeersReply& r) {
   for (const auto& p : r.peers) peers.push_back({{"name", p.name}, {"addr", p.addr}, {"zone", p.zone}});
   return {{"rollout_state", r.rollout_state}, {"peers", std::move(peers)},
           {"stripe", r.stripe},               {"source_index", r.source_index},
-          {"hashes", hashesToJson(r.hashes)}, {"hash_cursor", r.hash_cursor}};
+          {"hashes", hashesToJson(r.hashes)}, {"hash_cursor", r.hash_cursor},
+          {"origin_concurrency", r.origin_concurrency}};
 }
 
 Result<PeersReply> peersReplyFromJson(const json& j) {
@@ -116,6 +117,7 @@ Result<PeersReply> peersReplyFromJson(const json& j) {
   RETURN_IF_ERROR(readU32(j, "source_index", r.source_index, false));
   RETURN_IF_ERROR(hashesFromJson(j, "hashes", r.hashes));
   RETURN_IF_ERROR(readU64(j, "hash_cursor", r.hash_cursor, false));
+  RETURN_IF_ERROR(readU32(j, "origin_concurrency", r.origin_concurrency, false));
   return r;
 }
 

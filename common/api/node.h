@@ -68,6 +68,9 @@ struct PeersReply {
   uint32_t source_index = 0;        // which replica this node's region pulls from
   std::vector<PieceHash> hashes;    // accepted hashes after hash_cursor
   uint64_t hash_cursor = 0;         // pass back to get only newer hashes
+  // This node's share of its region's origin request budget; 0 = no budget (the
+  // agent uses its own --origin-concurrency). Lenient: older controllers omit it.
+  uint32_t origin_concurrency = 0;
 };
 nlohmann::json toJson(const PeersReply& r);
 Result<PeersReply> peersReplyFromJson(const nlohmann::json& j);

@@ -1,69 +1,21 @@
 #include "common/objstore/aws_credentials.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cctype>
-#include <cerrno>
 #include <cstdlib>
 #include <sstream>
+
+#include "common/objstore/credential_files.h"
 
 namespace shardcast {
 namespace {
 
-constexpr size_t kMaxCredentialFileBytes = 1 << 20;
-constexpr size_t kMaxNameBytes = 64;
-
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
-
-// The file's content, nullopt when it does not exist.
-Result<std::optional<std::string>> readSmallFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return std::optional<std::string>();
-    return errnoStatus("cannot read " + path, errno);
-  }
-  std::string content;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Status st = errnoStatus("cannot read " + path, errno);
-      ::close(fd);
-      return st;
-    }
-    if (n == 0) break;
-    content.append(buf, static_cast<size_t>(n));
-    if (content.size() > kMaxCredentialFileBytes) {
-      ::close(fd);
-      return invalidArgument(path + " is larger than 1 MiB");
-    }
-  }
-  ::close(fd);
-  return std::optional<std::string>(std::move(content));
-}
-
 // "[ name ]" -> "name"; "" when the line is not a section header.
 std::string sectionName(const std::string& line) {
   if (line.size() < 2 || line.front() != '[' || line.back() != ']') return "";
-  return trim(line.substr(1, line.size() - 2));
+  return trimWhitespace(line.substr(1, line.size() - 2));
 }
 
 }  // namespace
-
-EnvLookup processEnvironment() {
-  return [](const std::string& name) -> std::optional<std::string> {
-    const char* v = std::getenv(name.c_str());
-    if (v == nullptr) return std::nullopt;
-    return std::string(v);
-  };
-}
 
 Result<std::optional<AwsCredentials>> parseAwsSharedCredentials(const std::string& content,
                                                                 const std::string& profile,
@@ -73,7 +25,7 @@ Result<std::optional<AwsCredentials>> parseAwsSharedCredentials(const std::strin
   bool in_profile = false, seen = false;
   AwsCredentials c;
   while (std::getline(in, line)) {
-    line = trim(line);
+    line = trimWhitespace(line);
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
     if (line.front() == '[') {
       in_profile = sectionName(line) == profile;
@@ -82,7 +34,7 @@ Result<std::optional<AwsCredentials>> parseAwsSharedCredentials(const std::strin
     }
     size_t eq = line.find('=');
     if (!in_profile || eq == std::string::npos) continue;
-    std::string key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
+    std::string key = trimWhitespace(line.substr(0, eq)), value = trimWhitespace(line.substr(eq + 1));
     if (key == "aws_access_key_id") c.access_key_id = value;
     if (key == "aws_secret_access_key") c.secret_access_key = value;
     if (key == "aws_session_token") c.session_token = value;
@@ -101,27 +53,11 @@ AwsCredentialChain::AwsCredentialChain(AwsCredentialsConfig config) : config_(st
 }
 
 Status AwsCredentialChain::validateName(const std::string& name) {
-  auto bad = [&](const std::string& why) {
-    return invalidArgument("invalid credentials name '" + name.substr(0, kMaxNameBytes) +
-                           "': " + why);
-  };
-  if (name.empty() || name.size() > kMaxNameBytes) return bad("must be 1 to 64 characters");
-  for (size_t i = 0; i < name.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(name[i]);
-    bool alnum = std::isalnum(c) != 0;
-    if (!alnum && (i == 0 || (c != '.' && c != '-' && c != '_'))) {
-      return bad("use letters, digits, '.', '-' and '_', starting with a letter or digit");
-    }
-  }
-  return Status::ok();
+  return validateCredentialsName(name);
 }
 
 std::string AwsCredentialChain::envPrefix(const std::string& name) {
-  std::string out = "SHARDCAST_CRED_";
-  for (char c : name) {
-    out += (c == '-' || c == '.') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
-  return out + "_";
+  return credentialsEnvPrefix(name);
 }
 
 std::optional<std::string> AwsCredentialChain::env(const std::string& var) const {
@@ -131,8 +67,7 @@ std::optional<std::string> AwsCredentialChain::env(const std::string& var) const
 }
 
 std::string AwsCredentialChain::secretDir() const {
-  if (!config_.secret_dir.empty()) return config_.secret_dir;
-  return env("SHARDCAST_CREDENTIALS_DIR").value_or(kDefaultCredentialsDir);
+  return credentialsDir(config_.secret_dir, config_.env);
 }
 
 AwsCredentialChain::Found AwsCredentialChain::fromNamedEnv(const std::string& name) const {
@@ -151,15 +86,15 @@ AwsCredentialChain::Found AwsCredentialChain::fromNamedEnv(const std::string& na
 
 AwsCredentialChain::Found AwsCredentialChain::fromSecretDir(const std::string& name) const {
   std::string dir = secretDir() + "/" + name;
-  ASSIGN_OR_RETURN(auto id, readSmallFile(dir + "/access_key_id"));
-  ASSIGN_OR_RETURN(auto secret, readSmallFile(dir + "/secret_access_key"));
+  ASSIGN_OR_RETURN(auto id, readCredentialFile(dir + "/access_key_id"));
+  ASSIGN_OR_RETURN(auto secret, readCredentialFile(dir + "/secret_access_key"));
   if (!id && !secret) return std::optional<AwsCredentials>();
-  if (!id || !secret || trim(*id).empty() || trim(*secret).empty()) {
+  if (!id || !secret || trimWhitespace(*id).empty() || trimWhitespace(*secret).empty()) {
     return invalidArgument("credentials '" + name + "': " + dir +
                            " needs non-empty files access_key_id and secret_access_key");
   }
-  ASSIGN_OR_RETURN(auto token, readSmallFile(dir + "/session_token"));
-  AwsCredentials c{trim(*id), trim(*secret), token ? trim(*token) : "",
+  ASSIGN_OR_RETURN(auto token, readCredentialFile(dir + "/session_token"));
+  AwsCredentials c{trimWhitespace(*id), trimWhitespace(*secret), token ? trimWhitespace(*token) : "",
                    "credentials '" + name + "' (files in " + dir + ")"};
   return std::optional<AwsCredentials>(std::move(c));
 }
@@ -201,7 +136,7 @@ AwsCredentialChain::Found AwsCredentialChain::fromSharedFile(std::string& looked
   auto profile_env = env("AWS_PROFILE");
   std::string profile = profile_env.value_or("default");
   looked_at = "no profile '" + profile + "' in " + file;
-  ASSIGN_OR_RETURN(auto content, readSmallFile(file));
+  ASSIGN_OR_RETURN(auto content, readCredentialFile(file));
   if (!content) {
     looked_at = "no file " + file;
     if (profile_env) {

@@ -25,18 +25,11 @@
 #include <optional>
 #include <string>
 
+#include "common/objstore/credential_files.h"  // EnvLookup, credential names
 #include "common/objstore/sigv4.h"
 #include "common/status.h"
 
 namespace shardcast {
-
-// Returns the value of an environment variable, nullopt when unset.
-using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
-// Reads the process environment (getenv).
-EnvLookup processEnvironment();
-
-// Where mounted credential Secrets live unless configured otherwise.
-inline constexpr char kDefaultCredentialsDir[] = "/var/run/secrets/shardcast";
 
 struct WebIdentity {
   std::string token_file;    // AWS_WEB_IDENTITY_TOKEN_FILE

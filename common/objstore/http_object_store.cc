@@ -20,14 +20,6 @@ constexpr size_t kMaxListingBytes = 64u << 20;  // one index file or directory l
 constexpr size_t kMaxListedObjects = 1000000;
 constexpr int kMaxDepth = 64;
 
-Result<uint64_t> parseU64(const std::string& s, const std::string& what) {
-  if (s.empty() || s.size() > 19 ||
-      !std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); })) {
-    return unavailable("bad " + what + " '" + s.substr(0, 40) + "'", "origin_error");
-  }
-  return std::stoull(s);
-}
-
 bool isHex64(const std::string& s) {
   return s.size() == 64 &&
          std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isxdigit(c); });
@@ -138,7 +130,7 @@ Result<HttpObjectStore::Head> HttpObjectStore::head(const std::string& url) {
   if (length.empty()) {
     return unavailable("no Content-Length in HEAD " + withoutQuery(url), "origin_error");
   }
-  ASSIGN_OR_RETURN(uint64_t size, parseU64(length, "Content-Length"));
+  ASSIGN_OR_RETURN(uint64_t size, parseOriginSize(length, "Content-Length"));
   return Head{size, resp->header("etag")};
 }
 

@@ -1,5 +1,10 @@
 #include "common/objstore/http_range_read.h"
 
+#include "common/objstore/retry_policy.h"
+
+#include <chrono>
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <optional>
 
@@ -27,7 +32,8 @@ struct RangeCheck {
   std::string pin;
   uint64_t offset = 0;
   uint64_t length = 0;
-  bool if_match_sent = false;
+  bool if_match_sent = false;  // or the caller conditioned the request on the pin
+  std::string pin_header = "etag";
 
   std::string shown() const { return withoutQuery(url); }
   std::string range() const {
@@ -41,10 +47,11 @@ struct RangeCheck {
     }
     if (head.status == 412) return originHttpError(412, url);
     if (head.status != 200 && head.status != 206) return Status::ok();
-    std::string etag = head.header("etag");
-    // Without an ETag in the answer we rely on the origin having honoured If-Match.
+    std::string etag = head.header(pin_header);
+    // Without a pin in the answer we rely on the origin having honoured If-Match.
     if (!pin.empty() && (etag.empty() ? !if_match_sent : etag != pin)) {
-      return failedPrecondition("object changed: " + shown() + " (pinned ETag " + pin +
+      std::string what = pin_header == "etag" ? "ETag" : pin_header;
+      return failedPrecondition("object changed: " + shown() + " (pinned " + what + " " + pin +
                                     ", now " + (etag.empty() ? "none" : etag) + ")",
                                 "object_changed");
     }
@@ -82,6 +89,19 @@ HttpClientOptions originClientOptions(const ObjectStoreOptions& options) {
 
 std::string withoutQuery(const std::string& url) { return url.substr(0, url.find('?')); }
 
+Result<uint64_t> parseOriginSize(const std::string& s, const std::string& what) {
+  if (s.empty() || s.size() > 19 ||
+      !std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    return unavailable("bad " + what + " '" + s.substr(0, 40) + "'", "origin_error");
+  }
+  return static_cast<uint64_t>(std::stoull(s));
+}
+
+std::string headerFormEtag(const std::string& etag) {
+  if (etag.empty() || etag.front() == '"' || etag.rfind("W/", 0) == 0) return etag;
+  return "\"" + etag + "\"";
+}
+
 Status originTransportError(const Status& st) {
   if (st.code() != StatusCode::kUnavailable && st.code() != StatusCode::kDeadlineExceeded) {
     return st;
@@ -96,6 +116,16 @@ Status originHttpError(long code, const std::string& url) {
   if (code == 412) return failedPrecondition("object changed: " + msg, "object_changed");
   if (code == 408 || code == 429 || code >= 500) return unavailable(msg, "origin_error");
   return failedPrecondition("unexpected " + msg, "origin_error");
+}
+
+Status withRetryAfter(const Status& st, const HttpResponse& resp) {
+  std::string value = resp.header("retry-after");
+  if (st.isOk() || value.empty()) return st;
+  int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  auto ms = parseRetryAfterMs(value, now_ms);
+  return ms ? st.withRetryAfterMs(*ms) : st;
 }
 
 Result<HttpResponse> fetchBoundedBody(HttpClientPool& pool, HttpRequest request,
@@ -119,12 +149,15 @@ Result<HttpResponse> fetchBoundedBody(HttpClientPool& pool, HttpRequest request,
 Status readRangeOverHttp(HttpClientPool& pool, RangeRead read, const ByteSink& sink) {
   HttpRequest& req = read.request;
   RangeCheck check{req.url, read.pin, read.offset, read.length};
+  check.pin_header = read.pin_header;
   // If-Match uses strong comparison, so a weak ETag can only be compared afterwards.
-  check.if_match_sent = !read.pin.empty() && read.pin.rfind("W/", 0) != 0;
+  bool send_if_match = !read.pin_in_request && !read.pin.empty() && read.pin.rfind("W/", 0) != 0;
+  check.if_match_sent = send_if_match || (read.pin_in_request && !read.pin.empty());
   req.low_speed_bytes = kLowSpeedBytes;
   req.low_speed_seconds = kLowSpeedSeconds;
-  req.headers.emplace_back("Range", "bytes=" + check.range());
-  if (check.if_match_sent) req.headers.emplace_back("If-Match", read.pin);
+  req.headers.emplace_back(read.range_header, "bytes=" + check.range());
+  if (send_if_match) req.headers.emplace_back("If-Match", read.pin);
+  if (read.finalize) RETURN_IF_ERROR(read.finalize(req));
 
   // Statuses raised by the callbacks are returned as they are, not as transport errors.
   Status callback_status;
@@ -150,8 +183,9 @@ Status readRangeOverHttp(HttpClientPool& pool, RangeRead read, const ByteSink& s
   if (!callback_status.isOk()) return callback_status;
   if (error_head) {
     if (resp.isOk()) error_head->body = std::move(resp->body);
-    return read.on_error ? read.on_error(*error_head)
-                         : originHttpError(error_head->status, req.url);
+    Status mapped = read.on_error ? read.on_error(*error_head)
+                                  : originHttpError(error_head->status, req.url);
+    return withRetryAfter(mapped, *error_head);
   }
   if (!resp.isOk()) return originTransportError(resp.status());
   if (received != read.length) {

@@ -1,6 +1,8 @@
 #include "common/objstore/registry.h"
 
+#include "common/objstore/azure_object_store.h"
 #include "common/objstore/file_object_store.h"
+#include "common/objstore/gcs_origin.h"
 #include "common/objstore/http_object_store.h"
 #include "common/objstore/s3_object_store.h"
 
@@ -51,6 +53,8 @@ ObjectStoreRegistry ObjectStoreRegistry::withBuiltins() {
   r.add("https", &HttpObjectStore::open);
   r.add("file", &FileObjectStore::open);
   r.add("s3", &S3ObjectStore::open);
+  r.add("gs", &GcsOrigin::open);
+  r.add("az", &AzureObjectStore::open);
   return r;
 }
 

@@ -28,7 +28,7 @@ class ObjectStoreRegistry {
   bool supports(const std::string& scheme) const;
   std::vector<std::string> schemes() const;
 
-  // A registry with every backend compiled into this build (http, https, file, s3).
+  // A registry with every backend compiled into this build (http, https, file, s3, gs, az).
   static ObjectStoreRegistry withBuiltins();
 
  private:

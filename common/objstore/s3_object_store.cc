@@ -17,13 +17,6 @@ constexpr size_t kMaxListedObjects = 1000000;
 constexpr size_t kMaxPageSize = 1000;  // S3 never returns more per page
 constexpr int64_t kCredentialsRefreshMs = 5 * 60 * 1000;
 
-// S3 lists ETags with quotes, as in the ETag header; some compatible stores omit
-// them in listings. Pins are kept in the header's form so responses compare equal.
-std::string headerFormEtag(const std::string& etag) {
-  if (etag.empty() || etag.front() == '"' || etag.rfind("W/", 0) == 0) return etag;
-  return "\"" + etag + "\"";
-}
-
 }  // namespace
 
 Result<std::unique_ptr<ObjectStore>> S3ObjectStore::open(const SourceSpec& source,
@@ -42,7 +35,7 @@ Result<std::unique_ptr<ObjectStore>> S3ObjectStore::openWith(const SourceSpec& s
   if (!deps.clock) deps.clock = std::make_shared<SystemClock>();
   std::unique_ptr<S3ObjectStore> store(new S3ObjectStore(
       std::move(target), source.uri, source.credentials, single_name, options, std::move(deps)));
-  auto creds = store->credentials();
+  auto creds = store->credentials_.get();
   if (!creds.isOk()) return creds.status().withContext(store->describe());
   return std::unique_ptr<ObjectStore>(std::move(store));
 }
@@ -61,45 +54,24 @@ S3ObjectStore::S3ObjectStore(S3Target target, std::string uri, std::string crede
       credentials_name_(std::move(credentials_name)),
       single_name_(std::move(single_name)),
       options_(options),
-      chain_(std::move(deps.credentials)),
       clock_(std::move(deps.clock)),
-      pool_(originClientOptions(options)) {}
+      pool_(originClientOptions(options)),
+      credentials_(clock_, kCredentialsRefreshMs, uri_,
+                   [name = credentials_name_,
+                    chain = std::make_shared<const AwsCredentialChain>(std::move(deps.credentials))] {
+                     return chain->resolve(name);
+                   }) {}
 
 std::string S3ObjectStore::describe() const { return uri_; }
 
 std::string S3ObjectStore::objectName(const std::string& path) const {
-  return "s3://" + target_.bucket + "/" + (single_name_.empty() ? target_.key + path : target_.key);
-}
-
-Result<AwsCredentials> S3ObjectStore::credentials() {
-  std::lock_guard<std::mutex> lock(mu_);
-  int64_t now = clock_->nowMs();
-  if (resolved_ && now - cached_at_ms_ < kCredentialsRefreshMs) return cached_;
-  auto fresh = chain_.resolve(credentials_name_);
-  if (!fresh.isOk()) {
-    if (!resolved_) return fresh.status();
-    // Keep signing with the last good credentials (a Secret may be mid-rotation)
-    // and try again at the next refresh.
-    LOG_WARN(uri_ << ": cannot refresh credentials, keeping " << cached_.source << ": "
-                  << fresh.status().message());
-    cached_at_ms_ = now;
-    return cached_;
-  }
-  cached_ = std::move(fresh).value();
-  cached_at_ms_ = now;
-  resolved_ = true;
-  return cached_;
-}
-
-std::string S3ObjectStore::credentialsSource() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return cached_.source;
+  return target_.uri_scheme + "://" + target_.bucket + "/" + (single_name_.empty() ? target_.key + path : target_.key);
 }
 
 Result<HttpRequest> S3ObjectStore::signedRequest(
     const std::string& method, const std::string& decoded_path,
     const std::multimap<std::string, std::string>& query) {
-  ASSIGN_OR_RETURN(AwsCredentials creds, credentials());
+  ASSIGN_OR_RETURN(AwsCredentials creds, credentials_.get());
   SigV4Request sr;
   sr.method = method;
   sr.host = target_.host;
@@ -122,7 +94,7 @@ Result<HttpRequest> S3ObjectStore::signedRequest(
 }
 
 Status S3ObjectStore::s3Error(const HttpResponse& resp, const std::string& what) {
-  S3ErrorContext ctx{describe(), target_.bucket, target_.region, credentialsSource(),
+  S3ErrorContext ctx{describe(), target_.bucket, target_.region, credentials_.source(),
                      !credentials_name_.empty()};
   return mapS3Error(resp, ctx, what);
 }
@@ -132,13 +104,9 @@ Result<ObjectInfo> S3ObjectStore::headSingle() {
   auto resp = pool_.acquire()->send(req);
   if (!resp.isOk()) return originTransportError(resp.status()).withContext(describe());
   if (resp->status != 200) return s3Error(*resp, "reading '" + single_name_ + "'");
-  std::string length = resp->header("content-length");
-  if (length.empty() || length.size() > 19 ||
-      !std::all_of(length.begin(), length.end(), [](unsigned char c) { return std::isdigit(c); })) {
-    return unavailable(describe() + ": bad Content-Length '" + length.substr(0, 40) + "'",
-                       "origin_error");
-  }
-  return ObjectInfo{single_name_, std::stoull(length), headerFormEtag(resp->header("etag")), ""};
+  auto length = parseOriginSize(resp->header("content-length"), "Content-Length");
+  if (!length.isOk()) return length.status().withContext(describe());
+  return ObjectInfo{single_name_, *length, headerFormEtag(resp->header("etag")), ""};
 }
 
 Result<std::string> S3ObjectStore::fetchListPage(const std::string& continuation_token) {

@@ -21,21 +21,21 @@
 // came from; unreachable origins are Unavailable "source_unreachable"; 5xx, 429 and
 // SlowDown are Unavailable "origin_error".
 //
-// Thread-safe: connections come from an HttpClientPool and the cached credentials
-// are guarded by a mutex; everything else is immutable after open(). Credentials
+// Thread-safe: connections come from an HttpClientPool and the credentials from a
+// CredentialCache; everything else is immutable after open(). Credentials
 // are resolved at open() (so a bad name fails early) and again every five minutes
 // (rotated Secrets, expiring session tokens). Secrets are never logged or put in a
 // Status. Not responsible for publisher checksums (S3 checksums are not read yet).
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "common/clock.h"
 #include "common/http_client.h"
 #include "common/objstore/aws_credentials.h"
+#include "common/objstore/credential_cache.h"
 #include "common/objstore/object_store.h"
 #include "common/objstore/registry.h"
 #include "common/objstore/s3_target.h"
@@ -72,10 +72,6 @@ class S3ObjectStore : public ObjectStore {
   S3ObjectStore(S3Target target, std::string uri, std::string credentials_name,
                 std::string single_name, const ObjectStoreOptions& options, S3StoreDeps deps);
 
-  // The cached credentials, resolved again when older than five minutes.
-  Result<AwsCredentials> credentials();
-  // Where the credentials in use came from, for error messages.
-  std::string credentialsSource();
   // A request for `decoded_path` with `query`, signed with the current credentials.
   Result<HttpRequest> signedRequest(const std::string& method, const std::string& decoded_path,
                                     const std::multimap<std::string, std::string>& query);
@@ -95,14 +91,9 @@ class S3ObjectStore : public ObjectStore {
   const std::string credentials_name_;  // SourceSpec.credentials
   const std::string single_name_;       // last key segment of a single-object source
   const ObjectStoreOptions options_;
-  const AwsCredentialChain chain_;
   const std::shared_ptr<const Clock> clock_;
   HttpClientPool pool_;
-
-  std::mutex mu_;
-  bool resolved_ = false;     // guarded by mu_
-  AwsCredentials cached_;     // guarded by mu_
-  int64_t cached_at_ms_ = 0;  // guarded by mu_; monotonic clock
+  CredentialCache<AwsCredentials> credentials_;  // resolved again every five minutes
 };
 
 }  // namespace shardcast

@@ -2,13 +2,14 @@
 
 #include <cctype>
 
+#include "common/objstore/origin_endpoint.h"
 #include "common/objstore/sigv4.h"
 #include "common/path_rules.h"
 
 namespace shardcast {
 namespace {
 
-constexpr char kScheme[] = "s3://";
+constexpr char kScheme[] = "s3://";  // "gs://" has the same length
 
 bool allOf(const std::string& s, bool (*ok)(unsigned char)) {
   for (unsigned char c : s) {
@@ -19,9 +20,6 @@ bool allOf(const std::string& s, bool (*ok)(unsigned char)) {
 
 bool bucketChar(unsigned char c) { return std::isalnum(c) || c == '.' || c == '-' || c == '_'; }
 bool regionChar(unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; }
-bool hostChar(unsigned char c) {
-  return std::isalnum(c) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
-}
 bool dnsLabelChar(unsigned char c) {
   return (c >= 'a' && c <= 'z') || std::isdigit(c) || c == '-';
 }
@@ -33,41 +31,12 @@ bool virtualHostable(const std::string& bucket) {
          bucket.front() != '-' && bucket.back() != '-';
 }
 
-struct Endpoint {
-  std::string scheme;
-  std::string host;  // host[:port]
-  std::string path;  // "" or "/base" without a trailing '/'
-};
-
-Result<Endpoint> parseEndpoint(const std::string& endpoint) {
-  auto bad = [&](const std::string& why) {
-    return invalidArgument("invalid S3 endpoint '" + endpoint.substr(0, 200) + "': " + why);
-  };
-  Endpoint e;
-  size_t sep = endpoint.find("://");
-  if (sep == std::string::npos) return bad("expected http://host[:port] or https://host[:port]");
-  e.scheme = endpoint.substr(0, sep);
-  if (e.scheme != "http" && e.scheme != "https") return bad("the scheme must be http or https");
-  std::string rest = endpoint.substr(sep + 3);
-  size_t slash = rest.find('/');
-  e.host = rest.substr(0, slash);
-  if (e.host.empty() || !allOf(e.host, hostChar)) return bad("missing or malformed host");
-  if (slash != std::string::npos) e.path = rest.substr(slash);
-  while (!e.path.empty() && e.path.back() == '/') e.path.pop_back();
-  for (char c : e.path) {
-    if (c == '?' || c == '#' || c == '%' || static_cast<unsigned char>(c) <= 0x20) {
-      return bad("the path must be plain (no query, fragment, escapes or spaces)");
-    }
-  }
-  return e;
-}
-
 // Splits "bucket/key" and checks both parts.
 Status splitBucketAndKey(const std::string& uri, S3Target& t) {
   std::string rest = uri.substr(sizeof(kScheme) - 1);
   size_t slash = rest.find('/');
   if (slash == std::string::npos) {
-    return invalidArgument("S3 source '" + uri + "' names no object; a prefix ends with '/' (s3://" +
+    return invalidArgument("S3 source '" + uri + "' names no object; a prefix ends with '/' (" + uri.substr(0, 5) +
                            rest + "/)");
   }
   t.bucket = rest.substr(0, slash);
@@ -88,21 +57,25 @@ Status splitBucketAndKey(const std::string& uri, S3Target& t) {
 
 Result<S3Target> S3Target::fromSource(const SourceSpec& source) {
   const std::string& uri = source.uri;
-  if (source.scheme() != "s3") {
+  const bool gcs = source.scheme() == "gs";
+  if (source.scheme() != "s3" && !gcs) {
     return invalidArgument("not an s3:// URI: '" + uri.substr(0, 200) + "'");
   }
   S3Target t;
+  t.uri_scheme = gcs ? "gs" : "s3";
   RETURN_IF_ERROR(splitBucketAndKey(uri, t));
-  t.region = source.region.empty() ? "us-east-1" : source.region;
+  t.region = !source.region.empty() ? source.region : gcs ? "auto" : "us-east-1";
   if (t.region.size() > 64 || !allOf(t.region, regionChar)) {
     return invalidArgument("S3 source '" + uri + "': invalid region '" + t.region.substr(0, 64) +
                            "'");
   }
-  Endpoint ep;
-  if (source.endpoint.empty()) {
-    ep = Endpoint{"https", "s3." + t.region + ".amazonaws.com", ""};
+  OriginEndpoint ep;
+  if (source.endpoint.empty() && gcs) {
+    ep = OriginEndpoint{"https", "storage.googleapis.com", ""};
+  } else if (source.endpoint.empty()) {
+    ep = OriginEndpoint{"https", "s3." + t.region + ".amazonaws.com", ""};
   } else {
-    ASSIGN_OR_RETURN(ep, parseEndpoint(source.endpoint));
+    ASSIGN_OR_RETURN(ep, parseOriginEndpoint(source.endpoint, "S3"));
   }
   if (source.addressing == "virtual") {
     if (!virtualHostable(t.bucket)) {
@@ -112,7 +85,7 @@ Result<S3Target> S3Target::fromSource(const SourceSpec& source) {
     }
     t.virtual_hosted = true;
   } else if (source.addressing.empty()) {
-    t.virtual_hosted = source.endpoint.empty() && virtualHostable(t.bucket);
+    t.virtual_hosted = !gcs && source.endpoint.empty() && virtualHostable(t.bucket);
   } else if (source.addressing != "path") {
     return invalidArgument("S3 source '" + uri + "': addressing must be \"path\" or \"virtual\"");
   }

@@ -1,6 +1,10 @@
 // S3Target: where an s3:// source lives and how requests to it are addressed
 // (endpoint, path-style or virtual-hosted, region). Pure data computed once from a
 // SourceSpec; no I/O. See s3_object_store.h for the accepted source forms.
+//
+// A gs:// source is accepted too, for the GCS XML API with HMAC keys (which is
+// S3-compatible): its defaults are endpoint https://storage.googleapis.com, region
+// "auto" and path-style addressing.
 #pragma once
 
 #include <string>
@@ -10,6 +14,7 @@
 namespace shardcast {
 
 struct S3Target {
+  std::string uri_scheme = "s3";  // "s3" or "gs", for object names in messages
   std::string bucket;
   std::string key;          // the prefix ("" or ending in '/') or the single object's key
   bool is_prefix = true;

@@ -1,9 +1,7 @@
 // The few S3 XML documents shardcast reads: a ListObjectsV2 page and an error
-// document. A small extractor, not a general XML parser: it finds non-nesting
-// elements by name (attributes and self-closing tags allowed, namespace prefixes
-// not), skips the XML declaration, and decodes the five predefined entities and
-// numeric character references. Anything else it does not understand is an
-// error, never a silent guess.
+// document (<Error><Code/><Message/></Error>, the same shape Azure Blob uses).
+// Built on the small extractor of xml_extract.h: anything it does not understand
+// is an error, never a silent guess.
 //
 // Pure functions; thread-safe.
 #pragma once
@@ -13,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/objstore/xml_extract.h"  // xmlDecodeEntities
 #include "common/status.h"
 
 namespace shardcast {
@@ -43,8 +42,5 @@ struct S3ErrorDocument {
 
 // Best effort: fields that are absent or undecodable stay empty.
 S3ErrorDocument parseS3Error(std::string_view xml);
-
-// Decodes &lt; &gt; &amp; &quot; &apos; &#N; &#xH; (as UTF-8).
-Result<std::string> xmlDecodeEntities(std::string_view text);
 
 }  // namespace shardcast

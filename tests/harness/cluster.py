@@ -128,13 +128,24 @@ class Process:
 
 class Nginx:
     """nginx serving `root` on loopback; its access log counts origin bytes per
-    region from the agents' User-Agent (DESIGN §5, §9)."""
+    region from the agents' User-Agent (DESIGN §5, §9).
+
+    Reverse-proxy mode (`upstream="127.0.0.1:PORT"`, root unused): nginx forwards
+    every request to that server (s3rver, Azurite) unchanged (Host, signature
+    headers, Range) and its log counts the bytes it sent back, so origin bytes are
+    counted the same way for every origin. `limit_rate` ("2m") slows each
+    response (a slow origin, for tests that act mid-rollout)."""
 
     LOG_FORMAT = "$http_user_agent\\t$request_method\\t$status\\t$body_bytes_sent\\t$uri"
 
-    def __init__(self, root, workdir, autoindex=True):
+    def __init__(self, root, workdir, autoindex=True, limit_rate=None, upstream=None, name="nginx"):
         self.root = root
-        self.dir = os.path.join(workdir, "nginx")
+        self.limit_rate = limit_rate
+        # With limit_rate, a small socket send buffer keeps loopback from taking a
+        # whole response into kernel buffers at once, so the pacing is real.
+        self.sndbuf = "sndbuf=65536" if limit_rate else ""
+        self.upstream = upstream
+        self.dir = os.path.join(workdir, name)
         os.makedirs(os.path.join(self.dir, "logs"), exist_ok=True)
         self.access_log = os.path.join(self.dir, "logs", "access.log")
         self.port = None
@@ -156,6 +167,9 @@ class Nginx:
 
     def _config(self, autoindex):
         d = self.dir
+        # Subclasses (bench/rig_lib's NsNginx) may skip __init__: default the options.
+        sndbuf = getattr(self, "sndbuf", "")
+        listen = f"127.0.0.1:{self.port}" + (f" {sndbuf}" if sndbuf else "")
         return f"""
 daemon off;
 worker_processes 2;
@@ -172,16 +186,36 @@ http {{
   scgi_temp_path {d}/tmp_scgi;
   sendfile on;
   server {{
-    listen 127.0.0.1:{self.port};
-    root {self.root};
+    listen {listen};
+    {f"root {self.root};" if self.root else ""}
     access_log {self.access_log} counted;
     location / {{
-      autoindex {"on" if autoindex else "off"};
-      autoindex_format json;
+{self._location(autoindex)}
     }}
   }}
 }}
 """
+
+    def _location(self, autoindex):
+        lines = []
+        limit_rate = getattr(self, "limit_rate", None)
+        upstream = getattr(self, "upstream", None)
+        if limit_rate:
+            lines.append(f"limit_rate {limit_rate};")
+        if upstream:
+            # The client's request goes upstream as it is: the Host it signed, its
+            # Range, and no buffering so the log counts what really went out.
+            lines += [f"proxy_pass http://{upstream};",
+                      "proxy_set_header Host $http_host;",
+                      "proxy_http_version 1.1;",
+                      "proxy_set_header Connection \"\";",
+                      "proxy_buffering off;",
+                      "proxy_request_buffering off;",
+                      "proxy_read_timeout 300s;",
+                      "client_max_body_size 0;"]
+        else:
+            lines += [f"autoindex {'on' if autoindex else 'off'};", "autoindex_format json;"]
+        return "\n".join("      " + line for line in lines)
 
     def _listening(self):
         try:
@@ -212,7 +246,8 @@ http {{
                 ua, method, status, sent, uri = parts
                 if method != "GET" or status not in ("200", "206"):
                     continue
-                if not uri.startswith(uri_prefix) or uri.endswith("/shardcast-index.json"):
+                if not uri.startswith(uri_prefix) or uri.endswith("/shardcast-index.json") \
+                        or uri.endswith("/"):
                     continue
                 if not ua.startswith("shardcast-agent/"):
                     continue
@@ -239,6 +274,7 @@ class Cluster:
         os.chmod(self.dir, 0o755)
         self.keep = keep
         self.procs = []
+        self.extras = []  # other servers with a stop() (proxies, s3rver), stopped last
         self.agents = {}
         self.nginx = None
         self.controller = None
@@ -255,16 +291,24 @@ class Cluster:
             p.stop(signal.SIGKILL) if p.alive() else p.stop()
         if self.nginx:
             self.nginx.stop()
+        for e in reversed(self.extras):
+            e.stop()
         if not self.keep:
             shutil.rmtree(self.dir, ignore_errors=True)
 
-    def start_origin(self, root, autoindex=True):
-        self.nginx = Nginx(root, self.dir, autoindex)
+    def start_origin(self, root, autoindex=True, limit_rate=None, upstream=None):
+        """The counting nginx: serving `root`, or in front of `upstream` (HOST:PORT)."""
+        self.nginx = Nginx(root, self.dir, autoindex, limit_rate=limit_rate, upstream=upstream)
         return self.nginx
 
-    def _start(self, name, argv, ready_file):
+    def add_extra(self, server):
+        """Stops `server` (anything with stop()) when the cluster closes."""
+        self.extras.append(server)
+        return server
+
+    def _start(self, name, argv, ready_file, env=None):
         log = os.path.join(self.dir, name + ".log")
-        p = Process(name, argv, log)
+        p = Process(name, argv, log, env=None if env is None else dict(os.environ, **env))
         self.procs.append(p)
 
         def ready():
@@ -277,27 +321,71 @@ class Cluster:
         addr = wait_for(ready, 30, f"{name} to write its ready file")
         return p, addr
 
-    def start_controller(self, *extra):
+    def start_controller(self, *extra, env=None):
+        """env: extra environment variables (e.g. origin credentials)."""
         ready = os.path.join(self.dir, "controller.ready")
         argv = [os.path.join(self.bin, "shardcast-controller"), "--listen", "127.0.0.1:0",
                 "--ready-file", ready, "--data-dir", os.path.join(self.dir, "controller"),
                 *extra]
-        self.controller, addr = self._start("controller", argv, ready)
+        self.controller, addr = self._start("controller", argv, ready, env=env)
         self.controller_url = "http://" + addr
         return self.controller_url
 
-    def start_agent(self, name, region, zone="", *extra):
+    def start_agent(self, name, region, zone="", *extra, env=None):
         data = os.path.join(self.dir, "agents", name)
         os.makedirs(data, exist_ok=True)
         ready = os.path.join(self.dir, name + ".ready")
         if os.path.exists(ready):
             os.unlink(ready)
+        sock = os.path.join(self.dir, name + ".sock")  # the local API (prewarm)
         argv = [os.path.join(self.bin, "shardcast-agent"), "--name", name, "--region", region,
                 "--zone", zone, "--controller", self.controller_url, "--data-dir", data,
-                "--listen", "127.0.0.1:0", "--ready-file", ready, *extra]
-        p, addr = self._start("agent-" + name, argv, ready)
-        self.agents[name] = {"proc": p, "data": data, "region": region, "addr": addr}
+                "--listen", "127.0.0.1:0", "--ready-file", ready, "--local-socket", sock, *extra]
+        p, addr = self._start("agent-" + name, argv, ready, env=env)
+        self.agents[name] = {"proc": p, "data": data, "region": region, "addr": addr,
+                             "socket": sock, "argv": argv, "ready": ready, "env": env}
         return p
+
+    def restart_agent(self, name):
+        """Starts an agent again with the same flags (e.g. after SIGKILL)."""
+        a = self.agents[name]
+        if os.path.exists(a["ready"]):
+            os.unlink(a["ready"])
+        a["proc"], a["addr"] = self._start("agent-" + name, a["argv"], a["ready"], env=a["env"])
+        return a["proc"]
+
+    def prewarm(self, agent, *args, timeout=600):
+        """Runs `shardcast prewarm` against the agent's socket; returns the
+        CompletedProcess (stdout and stderr captured as text)."""
+        argv = [os.path.join(self.bin, "shardcast"), "prewarm", *args,
+                "--socket", self.agents[agent]["socket"]]
+        return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=timeout, text=True)
+
+    def local_api(self, agent, method, path, body=None):
+        """(status, JSON or text) from the agent's local API over its unix socket."""
+        import http.client
+
+        class UnixConn(http.client.HTTPConnection):
+            def __init__(self, sock_path):
+                super().__init__("localhost", timeout=30)
+                self.sock_path = sock_path
+
+            def connect(self):
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.connect(self.sock_path)
+
+        conn = UnixConn(self.agents[agent]["socket"])
+        data = json.dumps(body).encode() if body is not None else None
+        conn.request(method, path, body=data,
+                     headers={"Content-Type": "application/json"} if data else {})
+        r = conn.getresponse()
+        raw = r.read()
+        conn.close()
+        try:
+            return r.status, json.loads(raw)
+        except ValueError:
+            return r.status, raw.decode(errors="replace")
 
     def cli(self, *args, check=True, timeout=600, stderr=None):
         argv = [os.path.join(self.bin, "shardcast"), *args]

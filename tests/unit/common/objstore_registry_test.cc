@@ -27,27 +27,29 @@ class RecordingStore : public ObjectStore {
   std::string uri_;
 };
 
-TEST_CASE("the builtin registry knows http, https, file and s3") {
+TEST_CASE("the builtin registry knows http, https, file, s3, gs and az") {
   auto r = ObjectStoreRegistry::withBuiltins();
   CHECK(r.supports("http"));
   CHECK(r.supports("https"));
   CHECK(r.supports("file"));
   CHECK(r.supports("s3"));
-  CHECK_FALSE(r.supports("gs"));
-  CHECK(r.schemes() == std::vector<std::string>{"file", "http", "https", "s3"});
+  CHECK(r.supports("gs"));
+  CHECK(r.supports("az"));
+  CHECK_FALSE(r.supports("hf"));
+  CHECK(r.schemes() == std::vector<std::string>{"az", "file", "gs", "http", "https", "s3"});
 }
 
 TEST_CASE("an unknown scheme is InvalidArgument listing the supported schemes") {
   auto r = ObjectStoreRegistry::withBuiltins();
-  auto s = r.open(uriSpec("gs://bucket/prefix/"), ObjectStoreOptions{});
+  auto s = r.open(uriSpec("hf://owner/repo@main"), ObjectStoreOptions{});
   REQUIRE_FALSE(s.isOk());
   CHECK(s.status().code() == StatusCode::kInvalidArgument);
-  CHECK(s.status().message().find("'gs'") != std::string::npos);
-  CHECK(s.status().message().find("file, http, https, s3") != std::string::npos);
+  CHECK(s.status().message().find("'hf'") != std::string::npos);
+  CHECK(s.status().message().find("az, file, gs, http, https, s3") != std::string::npos);
   auto none = r.open(uriSpec("/just/a/path/"), ObjectStoreOptions{});
   REQUIRE_FALSE(none.isOk());
   CHECK(none.status().message().find("no scheme") != std::string::npos);
-  CHECK(none.status().message().find("file, http, https, s3") != std::string::npos);
+  CHECK(none.status().message().find("az, file, gs, http, https, s3") != std::string::npos);
 }
 
 TEST_CASE("open dispatches on the scheme, case-insensitively") {

@@ -6,13 +6,6 @@
 // Labelled "integration": it starts a server process.
 #include <doctest/doctest.h>
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,6 +23,7 @@
 #include "common/objstore/s3_object_store.h"
 #include "common/objstore/sigv4.h"
 #include "common/sha256.h"
+#include "tests/unit/common/server_process.h"
 #include "tests/unit/common/temp_dir.h"
 
 namespace shardcast {
@@ -43,105 +37,37 @@ constexpr char kAccessKey[] = "S3RVER";  // s3rver's built-in account
 constexpr char kSecretKey[] = "S3RVER";
 constexpr int kSmallObjects = 1005;
 
-std::string readFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 std::string s3rverScript() {
   if (const char* env = std::getenv("SHARDCAST_S3RVER_JS"); env && *env) return env;
   return std::string(SHARDCAST_SOURCE_DIR) + "/.tools/npm/node_modules/s3rver/bin/s3rver.js";
 }
 
-int pickFreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  socklen_t len = sizeof(addr);
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // Runs `node --openssl-legacy-provider s3rver.js` on 127.0.0.1, port 0, with its data in `dir`; the port is
 // read back from its "S3rver listening on 127.0.0.1:PORT" line. Its log (one line
-// per bucket listing, written synchronously to a file) lets tests count pages. The
-// destructor stops it; the child also dies with the test process (PDEATHSIG).
+// per bucket listing, written synchronously to a file) lets tests count pages.
 class S3rverProcess {
  public:
-  explicit S3rverProcess(const std::string& dir) : log_(dir + "/s3rver.log") {
+  explicit S3rverProcess(const std::string& dir) {
     std::string script = s3rverScript();
     REQUIRE_MESSAGE(::access(script.c_str(), R_OK) == 0,
                     "s3rver not found at " << script << ": run scripts/install-deps");
     std::filesystem::create_directories(dir + "/data");
     // s3rver encrypts continuation tokens with DES, which Node's OpenSSL 3 only
     // offers from its legacy provider: without it every truncated listing is a 500.
-    std::vector<std::string> args = {"node", "--openssl-legacy-provider", script, "-d", dir + "/data", "-a", "127.0.0.1",
-                                     "-p", "0", "--service-endpoint", "localhost",
-                                     "--configure-bucket", kBucket};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_ = ::fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::execvp("node", argv.data());
-      ::_exit(127);
-    }
-    waitUntilListening();
+    process_ = std::make_unique<testing::ServerProcess>(
+        std::vector<std::string>{"node", "--openssl-legacy-provider", script, "-d", dir + "/data",
+                                 "-a", "127.0.0.1", "-p", "0", "--service-endpoint", "localhost",
+                                 "--configure-bucket", kBucket},
+        dir + "/s3rver.log", "S3rver listening on 127.0.0.1:");
   }
-  ~S3rverProcess() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 500; ++i) {
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  S3rverProcess(const S3rverProcess&) = delete;
-  S3rverProcess& operator=(const S3rverProcess&) = delete;
 
-  int port() const { return port_; }
-  std::string hostPort() const { return "127.0.0.1:" + std::to_string(port_); }
+  int port() const { return process_->port(); }
+  std::string hostPort() const { return process_->hostPort(); }
   std::string endpoint() const { return "http://" + hostPort(); }
-  std::string log() const { return readFile(log_); }
+  std::string log() const { return process_->log(); }
 
  private:
-  void waitUntilListening() {
-    const std::string marker = "S3rver listening on 127.0.0.1:";
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::string out = readFile(log_);
-      if (size_t at = out.find(marker); at != std::string::npos && out.find('\n', at) != std::string::npos) {
-        port_ = std::stoi(out.substr(at + marker.size()));
-        return;
-      }
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        FAIL("s3rver exited before listening; its output:\n" << out);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-    FAIL("s3rver did not start within 30 s; its output:\n" << readFile(log_));
-  }
-
-  std::string log_;
-  pid_t pid_ = -1;
-  int port_ = 0;
+  std::unique_ptr<testing::ServerProcess> process_;
 };
 
 // Real wall time (s3rver refuses requests more than 15 minutes off) with a
@@ -282,7 +208,15 @@ TEST_CASE("S3ObjectStore against s3rver") {
       CHECK(o.sha256.empty());
     }
     // 1,009 keys under m/ (with the folder marker) at 100 per page: 11 listings.
-    std::string log = s3.log().substr(log_before);
+    // s3rver writes a request's access line after the response has gone out, so
+    // the last line may trail list()'s return: wait (bounded) for it to appear.
+    std::string log;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    do {
+      log = s3.log().substr(log_before);
+      if (countOccurrences(log, "continuation-token=") >= 10) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    } while (std::chrono::steady_clock::now() < deadline);
     INFO("s3rver log: " << log.substr(0, 3000));
     CHECK(countOccurrences(log, "Fetched bucket \"models\" with options") == 11);
     CHECK(countOccurrences(log, "\"maxKeys\":100,") == 11);
@@ -489,7 +423,7 @@ TEST_CASE("S3ObjectStore against s3rver") {
 }
 
 TEST_CASE("an unreachable S3 endpoint is Unavailable with reason source_unreachable") {
-  int port = pickFreePort();  // nothing listens there
+  int port = testing::unusedLoopbackPort();  // nothing listens there
   SourceSpec spec;
   spec.uri = "s3://models/m/";
   spec.endpoint = "http://127.0.0.1:" + std::to_string(port);
