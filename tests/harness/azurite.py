@@ -14,13 +14,11 @@ import email.utils
 import hashlib
 import hmac
 import os
-import re
-import signal
-import subprocess
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
+
+from cluster import AnnouncedServer
 
 ACCOUNT = "devstoreaccount1"
 KEY = ("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/"
@@ -32,46 +30,18 @@ STANDARD_HEADERS = ["content-encoding", "content-language", "content-length", "c
                     "if-unmodified-since", "range"]
 
 
-class Azurite:
+class Azurite(AnnouncedServer):
     def __init__(self, workdir):
         binary = os.path.join(REPO, ".tools", "npm", "node_modules", ".bin", "azurite-blob")
         if not os.path.exists(binary):
             raise RuntimeError(f"azurite-blob not found at {binary}: run scripts/install-deps")
-        self.dir = os.path.join(workdir, "azurite")
-        os.makedirs(os.path.join(self.dir, "data"), exist_ok=True)
-        self.log_path = os.path.join(self.dir, "azurite.log")
-        self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
-            [binary, "--blobHost", "127.0.0.1", "--blobPort", "0", "--location",
-             os.path.join(self.dir, "data"), "--skipApiVersionCheck"],
-            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        self.port = None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with open(self.log_path, "rb") as f:
-                m = re.search(rb"successfully listens on http://127\.0\.0\.1:(\d+)", f.read())
-            if m:
-                self.port = int(m.group(1))
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.stop()
-        with open(self.log_path, "rb") as f:
-            raise RuntimeError("azurite did not start: " + f.read().decode(errors="replace")[-2000:])
+        data = os.path.join(workdir, "azurite", "data")
+        super().__init__("azurite", [binary, "--blobHost", "127.0.0.1", "--blobPort", "0",
+                                     "--location", data, "--skipApiVersionCheck"],
+                         workdir, r"successfully listens on http://127\.0\.0\.1:(\d+)")
 
     def endpoint(self):
         return f"http://127.0.0.1:{self.port}/{ACCOUNT}"
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
 
     def _send(self, method, path, query, body, extra):
         """A Shared Key signed request to /devstoreaccount1<path>; returns the status."""

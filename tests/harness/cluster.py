@@ -8,6 +8,7 @@ same path. Every process is stopped and every temp dir removed by Cluster.close(
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -432,3 +433,31 @@ def compare_model(model_dir, source_digests):
     for extra in sorted(found - set(source_digests)):
         problems.append(f"unexpected file {extra}")
     return problems
+
+
+class AnnouncedServer:
+    """A server started with port 0 that announces its port in its log (the npm test
+    servers s3rver and Azurite). Subclasses pass the argv and the announcement's
+    regex, whose first group is the port."""
+
+    def __init__(self, name, argv, workdir, port_regex, timeout=60):
+        self.dir = os.path.join(workdir, name)
+        os.makedirs(os.path.join(self.dir, "data"), exist_ok=True)
+        self.proc = Process(name, argv, os.path.join(self.dir, name + ".log"))
+        self.port = None
+
+        def announced():
+            m = re.search(port_regex, self.proc.log_text())
+            if m:
+                return int(m.group(1))
+            if not self.proc.alive():
+                raise HarnessError(f"{name} exited: {self.proc.log_text()[-2000:]}")
+            return None
+        try:
+            self.port = wait_for(announced, timeout, f"{name} to announce its port")
+        except HarnessError:
+            self.stop()
+            raise
+
+    def stop(self):
+        self.proc.stop()

@@ -12,13 +12,11 @@ import datetime
 import hashlib
 import hmac
 import os
-import re
 import shutil
-import signal
-import subprocess
-import time
 import urllib.parse
 import urllib.request
+
+from cluster import AnnouncedServer
 
 ACCESS_KEY = "S3RVER"
 SECRET_KEY = "S3RVER"
@@ -30,48 +28,20 @@ def s3rver_script():
         REPO, ".tools", "npm", "node_modules", "s3rver", "bin", "s3rver.js")
 
 
-class S3rver:
+class S3rver(AnnouncedServer):
     def __init__(self, workdir, bucket):
         script = s3rver_script()
         if not os.path.exists(script) or not shutil.which("node"):
             raise RuntimeError(f"s3rver not found at {script} (or no node): run scripts/install-deps")
         self.bucket = bucket
-        self.dir = os.path.join(workdir, "s3rver")
-        os.makedirs(os.path.join(self.dir, "data"), exist_ok=True)
-        self.log_path = os.path.join(self.dir, "s3rver.log")
-        self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
-            ["node", "--openssl-legacy-provider", script, "-d", os.path.join(self.dir, "data"),
-             "-a", "127.0.0.1", "-p", "0", "--service-endpoint", "localhost",
-             "--configure-bucket", bucket],
-            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        self.port = None
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with open(self.log_path, "rb") as f:
-                m = re.search(rb"S3rver listening on 127\.0\.0\.1:(\d+)\n", f.read())
-            if m:
-                self.port = int(m.group(1))
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.stop()
-        with open(self.log_path, "rb") as f:
-            raise RuntimeError("s3rver did not start: " + f.read().decode(errors="replace")[-2000:])
+        data = os.path.join(workdir, "s3rver", "data")
+        super().__init__("s3rver", ["node", "--openssl-legacy-provider", script, "-d", data,
+                                    "-a", "127.0.0.1", "-p", "0", "--service-endpoint", "localhost",
+                                    "--configure-bucket", bucket],
+                         workdir, r"S3rver listening on 127\.0\.0\.1:(\d+)\n", timeout=30)
 
     def endpoint(self):
         return f"http://127.0.0.1:{self.port}"
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
 
     def put(self, key, body, region="us-east-1"):
         """PUT s3://bucket/key with a SigV4 signature (path-style)."""

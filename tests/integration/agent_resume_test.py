@@ -11,7 +11,6 @@ measured twice: from the agent's own counters (its row in the controller's
 rollout status) and from the origin's access log (nginx). The published model
 must equal the source.
 """
-import argparse
 import json
 import os
 import signal
@@ -21,6 +20,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
 from cluster import Cluster, compare_model, make_model, wait_for  # noqa: E402
+from checks import check, finish, test_args  # noqa: E402
+
 
 MIB = 1 << 20
 PIECE = MIB
@@ -30,13 +31,6 @@ FILES = {  # whole pieces, so missing bytes = missing pieces x PIECE
 }
 ORIGIN_CONCURRENCY = 4
 MAX_INFLIGHT = 8
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
 
 
 def read_bitfield(path):
@@ -67,10 +61,7 @@ def origin_bytes_since(access_log, offset):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin-dir", required=True)
-    ap.add_argument("--keep", action="store_true")
-    args = ap.parse_args()
+    args = test_args()
     with Cluster(args.bin_dir, keep=args.keep) as c:
         origin_root = os.path.join(c.dir, "origin")
         digests = make_model(os.path.join(origin_root, "big"), FILES)
@@ -133,8 +124,7 @@ def main():
         print(f"     origin log after restart: {origin_after} bytes; missing {missing}")
         check(origin_after <= missing + allowance,
               f"origin log: fetched after restart {origin_after} <= missing {missing} + {allowance}")
-    print(f"{len(failures)} failed" if failures else "all checks passed")
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":

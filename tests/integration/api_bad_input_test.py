@@ -3,20 +3,12 @@
 unknown fields, wrong types, bad names, path-like versions, oversized bodies and
 unreachable sources each get a 4xx with a JSON error body, and the controller
 keeps serving afterwards."""
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
 from cluster import Cluster, free_port, http_json  # noqa: E402
-
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
+from checks import check, finish, test_args  # noqa: E402
 
 
 def expect_error(c, body, want_status, want_code=None, label=""):
@@ -28,9 +20,7 @@ def expect_error(c, body, want_status, want_code=None, label=""):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin-dir", required=True)
-    args = ap.parse_args()
+    args = test_args()
     with Cluster(args.bin_dir) as c:
         c.start_controller("--list-timeout-ms", "3000")
         dead = f"http://127.0.0.1:{free_port()}/model/"
@@ -61,8 +51,7 @@ def main():
         status, body = http_json("DELETE", c.controller_url + "/v1/rollouts")
         check(status == 405 and "error" in body, "wrong method is a 405 with a JSON error")
         check(c.controller.alive(), "controller process is alive")
-    print(f"{len(failures)} failed" if failures else "all checks passed")
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":

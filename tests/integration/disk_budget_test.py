@@ -9,7 +9,6 @@ two 8 MiB models:
     reason no_space and a message with the numbers; nothing of m4 is written;
   * every published model is still complete and equal to its source.
 """
-import argparse
 import json
 import os
 import subprocess
@@ -17,24 +16,16 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
 from cluster import Cluster, compare_model, make_model  # noqa: E402
+from checks import check, finish, test_args  # noqa: E402
+
 
 MIB = 1 << 20
 MODEL_BYTES = 8 * MIB
 BUDGET = 20 * MIB
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin-dir", required=True)
-    ap.add_argument("--keep", action="store_true")
-    args = ap.parse_args()
+    args = test_args()
     with Cluster(args.bin_dir, keep=args.keep) as c:
         origin_root = os.path.join(c.dir, "origin")
         digests = {}
@@ -97,8 +88,7 @@ def main():
         check(states.get("m1:v1") == "ready" and states.get("m3:v1") == "ready"
               and "m2:v1" not in states and states.get("m4:v1") == "failed",
               f"GET /v1/models: {states}")
-    print(f"{len(failures)} failed" if failures else "all checks passed")
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":

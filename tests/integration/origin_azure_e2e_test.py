@@ -14,7 +14,6 @@ Asserts:
     exactly (GET 200/206 of model blobs only);
   * the account key reaches neither the rollout nor any log.
 """
-import argparse
 import json
 import os
 import subprocess
@@ -23,6 +22,8 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
 from azurite import ACCOUNT, KEY, Azurite  # noqa: E402
 from cluster import Cluster, compare_model, make_model  # noqa: E402
+from checks import check, finish, test_args  # noqa: E402
+
 
 MIB = 1 << 20
 CONTAINER = "models"
@@ -36,20 +37,9 @@ FILES = {
 REGIONS = {"east": ["e1", "e2", "e3"], "west": ["w1", "w2"]}
 CRED_ENV = {"SHARDCAST_CRED_AZURITE_AZURE_ACCOUNT_KEY": KEY}
 
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin-dir", required=True)
-    ap.add_argument("--keep", action="store_true")
-    args = ap.parse_args()
+    args = test_args()
 
     with Cluster(args.bin_dir, keep=args.keep) as c:
         local = os.path.join(c.dir, "upload")
@@ -95,8 +85,7 @@ def main():
             check(got == total, f"origin bytes {region}: {got} / {total} = {got / total:.3f}")
         check(set(by_region) <= set(REGIONS), f"no origin bytes outside the regions {by_region}")
 
-    print(f"{len(failures)} failed" if failures else "all checks passed")
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":

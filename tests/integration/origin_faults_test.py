@@ -14,7 +14,6 @@ rollout to four agents in two regions must still complete:
     and two seeders each allowed 3 (--origin-concurrency), at most 4 ranged GETs
     of a region are ever in flight at the proxy.
 """
-import argparse
 import json
 import os
 import re
@@ -23,6 +22,9 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
 from cluster import Cluster, compare_model, make_model  # noqa: E402
+from checks import check, finish, test_args  # noqa: E402
+
+
 from faulty_proxy import FaultyProxy  # noqa: E402
 
 MIB = 1 << 20
@@ -36,20 +38,9 @@ DROP_AFTER = 600 * 1024  # bytes of a 1 MiB piece sent before the cut
 MAX_DROPS = 6
 BUDGET = 4  # origin requests per region at once (2 seeders x 3 would be 6)
 
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin-dir", required=True)
-    ap.add_argument("--keep", action="store_true")
-    args = ap.parse_args()
+    args = test_args()
 
     with Cluster(args.bin_dir, keep=args.keep) as c:
         origin_root = os.path.join(c.dir, "origin")
@@ -114,8 +105,7 @@ def main():
             check(total <= got <= 1.02 * total,
                   f"origin bytes {region} within [F, 1.02 F]: {got / total:.4f}")
 
-    print(f"{len(failures)} failed" if failures else "all checks passed")
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -9,26 +9,19 @@ Asserts:
   * the failing node's row carries reason origin_changed and names the object;
   * no agent published the model (no mixed content anywhere), and no agent crashed.
 """
-import argparse
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
 from cluster import Cluster, http_json, make_model, wait_for  # noqa: E402
+from checks import check, finish, test_args  # noqa: E402
+
 
 MIB = 1 << 20
 CHANGED = "model-00002-of-00002.safetensors"
 FILES = {"model-00001-of-00002.safetensors": 8 * MIB, CHANGED: 8 * MIB}
 AGENTS = ["a1", "a2"]
-
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
 
 
 def overwrite(path):
@@ -43,10 +36,7 @@ def overwrite(path):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin-dir", required=True)
-    ap.add_argument("--keep", action="store_true")
-    args = ap.parse_args()
+    args = test_args()
 
     with Cluster(args.bin_dir, keep=args.keep) as c:
         origin_root = os.path.join(c.dir, "origin")
@@ -91,8 +81,7 @@ def main():
         status, body = http_json("GET", f"{c.controller_url}/v1/rollouts/{rid}")
         check(status == 200 and body["state"] == "failed", "GET /v1/rollouts/{id} says failed")
 
-    print(f"{len(failures)} failed" if failures else "all checks passed")
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":

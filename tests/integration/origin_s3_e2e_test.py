@@ -13,7 +13,6 @@ Asserts:
     exactly (GET 200/206 of model objects only);
   * the rollout stores no secret (the credentials name only), and no log shows it.
 """
-import argparse
 import json
 import os
 import subprocess
@@ -21,6 +20,9 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
 from cluster import Cluster, compare_model, make_model  # noqa: E402
+from checks import check, finish, test_args  # noqa: E402
+
+
 from s3rver import ACCESS_KEY, S3rver  # noqa: E402
 
 MIB = 1 << 20
@@ -39,20 +41,9 @@ SECRET = "shardcast-e2e-secret-Zq81"
 CRED_ENV = {"SHARDCAST_CRED_S3RVER_ACCESS_KEY_ID": ACCESS_KEY,
             "SHARDCAST_CRED_S3RVER_SECRET_ACCESS_KEY": SECRET}
 
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin-dir", required=True)
-    ap.add_argument("--keep", action="store_true")
-    args = ap.parse_args()
+    args = test_args()
 
     with Cluster(args.bin_dir, keep=args.keep) as c:
         local = os.path.join(c.dir, "upload")
@@ -101,8 +92,7 @@ def main():
             check(got == total, f"origin bytes {region}: {got} / {total} = {got / total:.3f}")
         check(set(by_region) <= set(REGIONS), f"no origin bytes outside the regions {by_region}")
 
-    print(f"{len(failures)} failed" if failures else "all checks passed")
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":

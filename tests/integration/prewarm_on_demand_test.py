@@ -9,13 +9,14 @@ Also asserts: the files equal the source; west read each byte from the origin
 exactly once; GET /v1/models lists the lease; `shardcast release` drops it; an
 unknown model and an unreachable agent each end non-zero with one clear line.
 """
-import argparse
 import os
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
 from cluster import Cluster, compare_model, make_model  # noqa: E402
+from checks import check, finish, test_args  # noqa: E402
+
 
 MIB = 1 << 20
 FILES = {
@@ -23,20 +24,10 @@ FILES = {
     "model-00002-of-00002.safetensors": 6 * MIB,
     "config.json": b'{"hidden_size": 4096}\n',
 }
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin-dir", required=True)
-    ap.add_argument("--keep", action="store_true")
-    args = ap.parse_args()
+    args = test_args()
     with Cluster(args.bin_dir, keep=args.keep) as c:
         origin_root = os.path.join(c.dir, "origin")
         digests = make_model(os.path.join(origin_root, "llama-test"), FILES)
@@ -111,8 +102,7 @@ def main():
         check(by_region.get("west", 0) == total,
               f"west read each byte from the origin once ({by_region.get('west', 0)} / {total})")
         check(by_region.get("east", 0) == total, f"east too ({by_region.get('east', 0)} / {total})")
-    print(f"{len(failures)} failed" if failures else "all checks passed")
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":

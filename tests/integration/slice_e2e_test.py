@@ -10,13 +10,14 @@ Asserts:
   * the corrupted peer is detected, reported to the controller, and its bytes are
     never published.
 """
-import argparse
 import os
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
 from cluster import Cluster, compare_model, make_model, wait_for  # noqa: E402
+from checks import check, finish, test_args  # noqa: E402
+
 
 MIB = 1 << 20
 FILES = {
@@ -28,20 +29,9 @@ FILES = {
 }
 REGIONS = {"east": ["e1", "e2", "e3"], "west": ["w1", "w2", "w3"]}
 
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin-dir", required=True)
-    ap.add_argument("--keep", action="store_true")
-    args = ap.parse_args()
+    args = test_args()
 
     with Cluster(args.bin_dir, keep=args.keep) as c:
         origin_root = os.path.join(c.dir, "origin")
@@ -100,8 +90,7 @@ def main():
             check(got == total, f"origin bytes {region}: {got} / {total} = {got / total:.3f}")
         check(set(by_region) <= set(REGIONS), f"no origin bytes outside the regions {by_region}")
 
-    print(f"{len(failures)} failed" if failures else "all checks passed")
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":
