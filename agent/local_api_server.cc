@@ -82,9 +82,12 @@ void mhdLogger(void*, const char* fmt, va_list ap) {
 
 }  // namespace
 
-LocalApiServer::LocalApiServer(ModelLifecycle* lifecycle, LocalApiOptions options,
-                               std::function<uint64_t()> bytes_served)
-    : lifecycle_(lifecycle), options_(std::move(options)), bytes_served_(std::move(bytes_served)) {}
+LocalApiServer::LocalApiServer(ModelLifecycle* lifecycle, ModelVerifier* verifier,
+                               LocalApiOptions options, std::function<uint64_t()> bytes_served)
+    : lifecycle_(lifecycle),
+      verifier_(verifier),
+      options_(std::move(options)),
+      bytes_served_(std::move(bytes_served)) {}
 
 LocalApiServer::~LocalApiServer() { stop(); }
 
@@ -167,6 +170,10 @@ bool LocalApiServer::handle(MHD_Connection* c, const std::string& url, const std
     if (method != "GET") return queueError(c, invalidArgument("use GET"), 405);
     return models(c);
   }
+  if (url == "/v1/verify") {
+    if (method != "POST") return queueError(c, invalidArgument("use POST"), 405);
+    return verify(c, body);
+  }
   if (url == "/metrics") {
     if (method != "GET") return queueError(c, invalidArgument("use GET"), 405);
     return queueText(c, 200, lifecycle_->metricsText(bytes_served_ ? bytes_served_() : 0),
@@ -207,6 +214,20 @@ bool LocalApiServer::prewarm(MHD_Connection* c, const std::string& body) {
   auto view = lifecycle_->prewarm(req);
   if (!view.isOk()) return queueError(c, view.status());
   return queueJson(c, view->state == "ready" ? 200 : 202, toJson(*view));
+}
+
+bool LocalApiServer::verify(MHD_Connection* c, const std::string& body) {
+  auto j = api::parseJson(body);
+  if (!j.isOk()) return queueError(c, j.status());
+  if (!j->is_object()) return queueError(c, invalidArgument("request body must be a JSON object"));
+  std::string model;
+  Status s = api::readString(*j, "model", model, true);
+  if (!s.isOk()) return queueError(c, s);
+  auto ref = parseModelRef(model);
+  if (!ref.isOk()) return queueError(c, ref.status());
+  auto report = verifier_->verify(*ref);
+  if (!report.isOk()) return queueError(c, report.status());
+  return queueJson(c, 200, toJson(*report));
 }
 
 bool LocalApiServer::models(MHD_Connection* c) {

@@ -8,11 +8,17 @@
 //                               an error body otherwise (404 unknown_model,
 //                               507 no_space, 503 controller_unreachable)
 //   GET    /v1/models        {"models_root", "disk": {...}, "models": [view...]}
+//   POST   /v1/verify        {"model": "n:v"} -> 200 {"model", "pieces", "bad_pieces",
+//                               "unverified_pieces", "files_bad", "ok", "bytes_hashed",
+//                               "seconds", "rollout_id"} (200 also when corrupt);
+//                               404 not_published, 409 no_rollout, 429 verify_busy,
+//                               503 controller_unreachable. Runs to completion on
+//                               one MHD thread (re-hashes the whole version).
 //   DELETE /v1/leases/{id}   200 {"released": id}; 404 unknown_lease
 //   GET    /metrics          Prometheus text (shardcast_agent_*)
 //
 // Bodies are capped at 64 KiB. Owns the MHD daemon and the socket file (removed on
-// stop); borrows the ModelLifecycle. Requests run on MHD's threads.
+// stop); borrows the ModelLifecycle and ModelVerifier. Requests run on MHD's threads.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +26,7 @@
 #include <string>
 
 #include "agent/model_lifecycle.h"
+#include "agent/model_verifier.h"
 #include "common/status.h"
 
 struct MHD_Daemon;
@@ -36,7 +43,7 @@ struct LocalApiOptions {
 
 class LocalApiServer {
  public:
-  LocalApiServer(ModelLifecycle* lifecycle, LocalApiOptions options,
+  LocalApiServer(ModelLifecycle* lifecycle, ModelVerifier* verifier, LocalApiOptions options,
                  std::function<uint64_t()> bytes_served);
   ~LocalApiServer();
   LocalApiServer(const LocalApiServer&) = delete;
@@ -53,8 +60,10 @@ class LocalApiServer {
   Result<int> bindSocket();
   bool prewarm(MHD_Connection* c, const std::string& body);
   bool models(MHD_Connection* c);
+  bool verify(MHD_Connection* c, const std::string& body);
 
   ModelLifecycle* lifecycle_;
+  ModelVerifier* verifier_;
   const LocalApiOptions options_;
   const std::function<uint64_t()> bytes_served_;
   MHD_Daemon* daemon_ = nullptr;

@@ -41,6 +41,7 @@ struct WorkerView {
   Status failure;
   uint64_t bytes_done = 0;
   uint64_t total_bytes = 0;
+  std::string manifest_digest;  // "" before the worker loaded its manifest
 };
 
 struct PrewarmRequest {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "agent/accepted_hashes.h"
 #include "agent/backoff.h"
 #include "common/log.h"
 #include "common/sha256.h"
@@ -55,6 +56,11 @@ void RolloutWorker::stop() {
 ModelRef RolloutWorker::model() const {
   std::lock_guard<std::mutex> lock(mu_);
   return model_;
+}
+
+std::string RolloutWorker::manifestDigest() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return manifest_digest_;
 }
 
 Status RolloutWorker::failure() const {
@@ -152,6 +158,7 @@ bool RolloutWorker::loadRollout() {
         manifest_ = std::move(m).value();
         std::lock_guard<std::mutex> lock(mu_);
         model_ = manifest_.model();
+        manifest_digest_ = manifest_.digest();
         return true;
       }
       LOG_WARN("rollout " << rollout_id_ << ": manifest: " << m.status().toString());
@@ -247,36 +254,28 @@ void RolloutWorker::talkToController(Deadlines& d) {
 
 Status RolloutWorker::verifyResumed() {
   const uint32_t n = manifest_.pieceCount();
-  std::vector<std::string> accepted(n);
-  uint64_t cursor = 0;
+  AcceptedHashes accepted;
   Backoff backoff(200, 5000, options_.seed + 3);
   while (true) {
-    auto r = deps_.controller->peers(rollout_id_, options_.node, cursor);
-    if (!r.isOk()) {
-      LOG_WARN("rollout " << rollout_id_ << ": resume check: " << r.status().toString());
-      if (!waitMs(backoff.nextDelayMs())) return aborted("stopping");
-      continue;
+    auto r = fetchAcceptedHashes(*deps_.controller, rollout_id_, options_.node, n);
+    if (r.isOk()) {
+      accepted = std::move(r).value();
+      break;
     }
-    if (stopsWorker(r->rollout_state)) return aborted("rollout ended");
-    for (const auto& h : r->hashes) {
-      if (h.piece < n && isSha256Hex(h.sha256)) accepted[h.piece] = h.sha256;
-    }
-    if (r->hashes.empty() || r->hash_cursor == cursor) break;
-    cursor = r->hash_cursor;
+    LOG_WARN("rollout " << rollout_id_ << ": resume check: " << r.status().toString());
+    if (!waitMs(backoff.nextDelayMs())) return aborted("stopping");
   }
+  if (stopsWorker(accepted.rollout_state)) return aborted("rollout ended");
   Bitfield bits = store_->bits();
-  std::vector<uint32_t> drop;
-  uint32_t kept = 0;
+  std::vector<uint32_t> held;
   for (uint32_t i = 0; i < n; ++i) {
-    if (!bits.get(i)) continue;
-    auto h = accepted[i].empty() ? Result<std::string>(std::string()) : store_->pieceSha256(i);
-    if (h.isOk() && !accepted[i].empty() && *h == accepted[i]) {
-      ++kept;
-    } else {
-      drop.push_back(i);
-    }
+    if (bits.get(i)) held.push_back(i);
   }
+  PieceCheck check = checkPieces(*store_, accepted.sha256, held);
+  std::vector<uint32_t> drop = check.bad;  // and those with no accepted hash yet
+  drop.insert(drop.end(), check.unknown.begin(), check.unknown.end());
   RETURN_IF_ERROR(store_->dropPieces(drop));
+  const size_t kept = check.good.size();
   if (deps_.counters) {
     deps_.counters->pieces_resumed += kept;
     deps_.counters->pieces_dropped_on_resume += drop.size();

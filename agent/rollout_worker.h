@@ -98,6 +98,8 @@ class RolloutWorker {
   bool finished() const { return finished_.load(); }
   // The rollout's model once loaded ("" name before), and why it failed (OK else).
   ModelRef model() const;
+  // The digest of the rollout's manifest ("" before loaded).
+  std::string manifestDigest() const;
   Status failure() const;
   // Bytes of verified pieces on disk, and the model's size (0 before loaded).
   uint64_t bytesDone() const;
@@ -162,6 +164,7 @@ class RolloutWorker {
   Status fatal_;                        // first fatal error; guarded by mu_
   Status failure_;                      // what failNode reported; guarded by mu_
   ModelRef model_;                      // guarded by mu_
+  std::string manifest_digest_;         // guarded by mu_
   std::shared_ptr<VersionStore> store_view_;  // store_ for other threads; guarded by mu_
   uint64_t hash_cursor_ = 0;            // guarded by mu_
   uint32_t source_index_ = 0;           // guarded by mu_

@@ -75,10 +75,12 @@ Status Server::start() {
                                                 clock_, lo, [this] { return workerViews(); });
   lifecycle_->load();
   content_->setLeasedModels([this] { return lifecycle_->leasedModels(); });
+  verifier_ = std::make_unique<ModelVerifier>(content_.get(), controller_.get(), config_.name,
+                                              [this] { return workerViews(); });
   if (!config_.local_socket.empty()) {
     LocalApiOptions lao{config_.local_socket, config_.socket_mode, config_.socket_group};
     local_api_ = std::make_unique<LocalApiServer>(
-        lifecycle_.get(), lao, [this] { return peer_server_->bytesServed(); });
+        lifecycle_.get(), verifier_.get(), lao, [this] { return peer_server_->bytesServed(); });
     RETURN_IF_ERROR(local_api_->start());
   }
 
@@ -140,7 +142,7 @@ std::vector<WorkerView> Server::workerViews() {
   std::vector<WorkerView> out;
   for (const auto& w : workers) {
     out.push_back(WorkerView{w->rolloutId(), w->model(), phaseName(w->phase()), w->failure(),
-                             w->bytesDone(), w->totalBytes()});
+                             w->bytesDone(), w->totalBytes(), w->manifestDigest()});
   }
   return out;
 }

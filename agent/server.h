@@ -6,8 +6,9 @@
 //     with this start's random incarnation and the published models held;
 //   - assignments: long-poll; a worker starts per new rollout id; workers of
 //     cancelled/failed (or no longer assigned) rollouts stop;
-//   - the local API (--local-socket): prewarm, models, leases, metrics, through
-//     a ModelLifecycle that sees the workers via workerViews();
+//   - the local API (--local-socket): prewarm, models, leases, metrics, verify,
+//     through a ModelLifecycle and a ModelVerifier that see the workers via
+//     workerViews();
 //   - --ready-file gets the advertised peer address once the peer server serves
 //     AND the first registration succeeded.
 //
@@ -28,6 +29,7 @@
 #include "agent/controller_client.h"
 #include "agent/local_api_server.h"
 #include "agent/model_lifecycle.h"
+#include "agent/model_verifier.h"
 #include "agent/peer_client.h"
 #include "agent/peer_server.h"
 #include "agent/rollout_worker.h"
@@ -69,6 +71,7 @@ class Server {
   SystemClock clock_;
   AgentCounters counters_;
   std::unique_ptr<ModelLifecycle> lifecycle_;
+  std::unique_ptr<ModelVerifier> verifier_;
   std::unique_ptr<LocalApiServer> local_api_;
 
   std::mutex mu_;

@@ -24,6 +24,8 @@ const char* kUsage =
     "  prewarm NAME:VERSION [--wait] [--timeout D] [--warm none|pagecache] [--lease-ttl D]\n"
     "                                  make a model ready here; prints its local path\n"
     "  release LEASE                   release a prewarm lease (preStop hook)\n"
+    "  verify NAME:VERSION             re-hash a published model against the accepted hashes;\n"
+    "                                  exit 0 ok, 1 corrupt (files named, not deleted)\n"
     "\n"
     "commands (origin):\n"
     "  index DIR                       write DIR/shardcast-index.json for an HTTP origin\n"
@@ -52,6 +54,7 @@ int main(int argc, char** argv) {
   if (cmd == "index") return runIndex(args);
   if (cmd == "prewarm") return runPrewarm(args);
   if (cmd == "release") return runRelease(args);
+  if (cmd == "verify") return runVerify(args);
   std::fprintf(stderr, "shardcast: error: unknown command '%s'; run 'shardcast --help'\n",
                cmd.c_str());
   return kExitUsage;

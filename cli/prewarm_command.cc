@@ -37,13 +37,14 @@ std::string socketPath(const FlagParser& p) {
 
 // Sends one request to the agent; transport failures name the socket.
 Result<nlohmann::json> call(HttpClient& http, const std::string& socket, const std::string& method,
-                            const std::string& path, const std::string& body, long* status) {
+                            const std::string& path, const std::string& body, long* status,
+                            long timeout_ms = 30000) {
   HttpRequest req;
   req.method = method;
   req.url = "http://localhost" + path;
   req.body = body;
   if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
-  req.timeout_ms = 30000;
+  req.timeout_ms = timeout_ms;
   req.connect_timeout_ms = 3000;
   auto r = http.send(req);
   if (!r.isOk()) {
@@ -200,6 +201,70 @@ int runRelease(const std::vector<std::string>& args) {
   if (!r.isOk()) return fail("release " + p.positional()[0] + ": " + r.status().message());
   std::printf("released %s\n", p.positional()[0].c_str());
   return kExitOk;
+}
+
+namespace {
+
+// The one-line verdict: "ok: ...", "CORRUPT: ... bad files: a, b ..." or "unverified: ...".
+std::string verdictLine(const nlohmann::json& r) {
+  const std::string model = r.value("model", "");
+  char stats[128];
+  std::snprintf(stats, sizeof stats, "%u pieces, %llu bytes hashed in %.2f s",
+                r.value("pieces", 0u),
+                static_cast<unsigned long long>(r.value("bytes_hashed", uint64_t{0})),
+                r.value("seconds", 0.0));
+  if (r.value("ok", false)) return "ok: " + model + " verified against the accepted hashes (" + stats + ")";
+  std::string files;
+  for (const auto& f : r.value("files_bad", nlohmann::json::array())) {
+    files += (files.empty() ? "" : ", ") + f.get<std::string>();
+  }
+  size_t bad = r.value("bad_pieces", nlohmann::json::array()).size();
+  if (!files.empty() || bad > 0) {
+    return "CORRUPT: " + model + ": " + std::to_string(bad) + (bad == 1 ? " bad piece" : " bad pieces") + "; bad files: " + files +
+           " (" + stats + "); left in place, nothing was deleted";
+  }
+  return "unverified: " + model + ": " + std::to_string(r.value("unverified_pieces", 0u)) +
+         " pieces have no accepted hash on the controller (" + stats + ")";
+}
+
+}  // namespace
+
+int runVerify(const std::vector<std::string>& args) {
+  const char* line = "shardcast verify MODEL:VERSION [--timeout D] [--socket PATH] [-o json]";
+  FlagParser p;
+  p.addValue("timeout", "give up after this long (e.g. 30m; 0 = never)", "0");
+  p.addValue("socket", "the agent's local API socket; also $SHARDCAST_AGENT_SOCKET", kDefaultSocket);
+  p.addValue("o", "output format: text or json", "text");
+  p.addBool("help", "show this help");
+  Status s = p.parse(args);
+  if (p.isSet("help") || !s.isOk()) return usage(p, line, s);
+  if (p.positional().size() != 1) return usage(p, line, invalidArgument("one MODEL:VERSION is required"));
+  auto ref = parseModelRef(p.positional()[0]);
+  if (!ref.isOk()) return usage(p, line, ref.status());
+  auto timeout = parseDurationMs(p.value("timeout"));
+  if (!timeout.isOk()) return usage(p, line, timeout.status().withContext("--timeout"));
+  const std::string socket = socketPath(p);
+  HttpClientOptions ho;
+  ho.unix_socket_path = socket;
+  ho.user_agent = "shardcast-verify/" SHARDCAST_VERSION;
+  HttpClient http(ho);
+  long status = 0;
+  nlohmann::json body = {{"model", ref->toString()}};
+  auto r = call(http, socket, "POST", "/v1/verify", body.dump(), &status, static_cast<long>(*timeout));
+  if (!r.isOk()) {
+    std::fprintf(stderr, "shardcast: error: verify %s: %s\n", ref->toString().c_str(),
+                 r.status().message().c_str());
+    return kExitCannotVerify;
+  }
+  if (p.value("o") == "json") {
+    std::printf("%s\n", r->dump().c_str());
+  } else {
+    std::printf("%s\n", verdictLine(*r).c_str());
+  }
+  if (r->value("ok", false)) return kExitOk;
+  bool corrupt = !r->value("files_bad", nlohmann::json::array()).empty() ||
+                 !r->value("bad_pieces", nlohmann::json::array()).empty();
+  return corrupt ? kExitCorrupt : kExitCannotVerify;
 }
 
 }  // namespace shardcast::cli

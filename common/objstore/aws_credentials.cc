@@ -175,7 +175,7 @@ Result<AwsCredentials> AwsCredentialChain::resolve(const std::string& name) cons
   if (from_file) return std::move(*from_file);
   std::string msg = "no AWS credentials: AWS_ACCESS_KEY_ID is not set and " + looked_at;
   if (env("AWS_WEB_IDENTITY_TOKEN_FILE") && !config_.web_identity) {
-    msg += "; AWS_WEB_IDENTITY_TOKEN_FILE is set, but web identity (IRSA) is not supported yet";
+    msg += "; AWS_WEB_IDENTITY_TOKEN_FILE is set, but no web identity (STS) exchange is configured";
   }
   return notFound(msg + "; or name credentials in the source", "credentials_not_found");
 }

@@ -9,8 +9,9 @@
 //     an error; it never falls back to other credentials.
 //  2. AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.
 //  3. Web identity (IRSA: AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN), through the
-//     injected `web_identity` exchange. None is built in yet (it needs STS); without
-//     one the chain goes on and says so if nothing else matches.
+//     injected `web_identity` exchange (StsWebIdentity; S3ObjectStore installs it).
+//     Without one the chain goes on and says so if nothing else matches. As in the
+//     AWS SDKs, this comes before the shared credentials file.
 //  4. The shared credentials file (AWS_SHARED_CREDENTIALS_FILE or
 //     $HOME/.aws/credentials), profile AWS_PROFILE or "default".
 //
@@ -37,7 +38,7 @@ struct WebIdentity {
   std::string session_name;  // AWS_ROLE_SESSION_NAME, "" when unset
 };
 // Exchanges a web identity token for temporary credentials (STS
-// AssumeRoleWithWebIdentity). The seam for IRSA; not implemented yet.
+// AssumeRoleWithWebIdentity). The seam for IRSA, see StsWebIdentity.
 using WebIdentityExchange = std::function<Result<AwsCredentials>(const WebIdentity&)>;
 
 struct AwsCredentialsConfig {

@@ -5,6 +5,7 @@
 
 #include "common/objstore/azure_shared_key.h"
 #include "common/objstore/http_range_read.h"
+#include "common/objstore/object_rules.h"
 #include "common/objstore/s3_xml.h"  // parseS3Error: Azure error documents have the same shape
 #include "common/objstore/xml_extract.h"
 #include "common/path_rules.h"
@@ -220,25 +221,13 @@ Result<std::vector<ObjectInfo>> AzureObjectStore::list() {
     ASSIGN_OR_RETURN(std::string xml, fetchListPage(marker));
     RETURN_IF_ERROR(addListPage(xml, objects, marker));
   } while (!marker.empty());
-  std::sort(objects.begin(), objects.end(),
-            [](const ObjectInfo& a, const ObjectInfo& b) { return a.path < b.path; });
-  for (size_t i = 1; i < objects.size(); ++i) {
-    if (objects[i].path == objects[i - 1].path) {
-      return unavailable(describe() + ": listing names '" + objects[i].path + "' twice",
-                         "origin_error");
-    }
-  }
-  return objects;
+  return finishListing(describe(), std::move(objects));
 }
 
 Status AzureObjectStore::readRange(const std::string& path, const std::string& pin,
                                    uint64_t offset, uint64_t length, const ByteSink& sink) {
-  if (!single_name_.empty() && path != single_name_) {
-    return notFound("no object '" + path.substr(0, 200) + "' in " + describe());
-  }
-  RETURN_IF_ERROR(validateRelativePath(path));
+  RETURN_IF_ERROR(checkRangeRequest(describe(), single_name_, path, offset, length));
   if (length == 0) return Status::ok();
-  if (length - 1 > UINT64_MAX - offset) return invalidArgument("range overflows 64 bits");
   const std::string blob = blobOf(path);
   ASSIGN_OR_RETURN(HttpRequest req, newRequest("GET", blob, {}));
   RangeRead read;

@@ -11,6 +11,7 @@
 
 #include "common/http_client.h"
 #include "common/path_rules.h"
+#include "common/objstore/object_rules.h"
 
 namespace shardcast {
 namespace {
@@ -174,10 +175,7 @@ Result<int> FileObjectStore::openObject(const std::string& path) {
 Status FileObjectStore::readRange(const std::string& path, const std::string& pin,
                                   uint64_t offset, uint64_t length, const ByteSink& sink) {
   std::string object = single_name_.empty() ? uri_ + path : uri_;
-  if (!single_name_.empty() && path != single_name_) {
-    return notFound("no object '" + path.substr(0, 200) + "' in " + uri_);
-  }
-  RETURN_IF_ERROR(validateRelativePath(path));
+  RETURN_IF_ERROR(checkRangeRequest(uri_, single_name_, path, offset, length));
   ASSIGN_OR_RETURN(int raw_fd, openObject(path));
   Fd fd(raw_fd);
   struct stat st;

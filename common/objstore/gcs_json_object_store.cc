@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/objstore/http_range_read.h"
+#include "common/objstore/object_rules.h"
 #include "common/path_rules.h"
 
 namespace shardcast {
@@ -176,25 +177,13 @@ Result<std::vector<ObjectInfo>> GcsJsonObjectStore::list() {
     if (resp->status != 200) return gcsError(*resp, "listing");
     RETURN_IF_ERROR(addListPage(resp->body, objects, token));
   } while (!token.empty());
-  std::sort(objects.begin(), objects.end(),
-            [](const ObjectInfo& a, const ObjectInfo& b) { return a.path < b.path; });
-  for (size_t i = 1; i < objects.size(); ++i) {
-    if (objects[i].path == objects[i - 1].path) {
-      return unavailable(describe() + ": listing names '" + objects[i].path + "' twice",
-                         "origin_error");
-    }
-  }
-  return objects;
+  return finishListing(describe(), std::move(objects));
 }
 
 Status GcsJsonObjectStore::readRange(const std::string& path, const std::string& pin,
                                      uint64_t offset, uint64_t length, const ByteSink& sink) {
-  if (!single_name_.empty() && path != single_name_) {
-    return notFound("no object '" + path.substr(0, 200) + "' in " + describe());
-  }
-  RETURN_IF_ERROR(validateRelativePath(path));
+  RETURN_IF_ERROR(checkRangeRequest(describe(), single_name_, path, offset, length));
   if (length == 0) return Status::ok();
-  if (length - 1 > UINT64_MAX - offset) return invalidArgument("range overflows 64 bits");
   std::string url = objectUrl(objectOf(path)) + "?alt=media";
   if (!pin.empty()) url += "&ifGenerationMatch=" + urlEncode(pin);
   ASSIGN_OR_RETURN(HttpRequest req, newRequest(url));

@@ -8,6 +8,7 @@
 
 #include "common/api/json_fields.h"
 #include "common/objstore/http_range_read.h"
+#include "common/objstore/object_rules.h"
 #include "common/path_rules.h"
 
 namespace shardcast {
@@ -207,19 +208,13 @@ Result<std::vector<ObjectInfo>> HttpObjectStore::list() {
     RETURN_IF_ERROR(listFromAutoindex("", 0, objects));
   }
   RETURN_IF_ERROR(addHeads(objects, indexed.has_value()));
-  std::sort(objects.begin(), objects.end(),
-            [](const ObjectInfo& a, const ObjectInfo& b) { return a.path < b.path; });
-  return objects;
+  return finishListing(describe(), std::move(objects));
 }
 
 Status HttpObjectStore::readRange(const std::string& path, const std::string& pin,
                                   uint64_t offset, uint64_t length, const ByteSink& sink) {
-  if (!single_name_.empty() && path != single_name_) {
-    return notFound("no object '" + path.substr(0, 200) + "' in " + describe());
-  }
-  RETURN_IF_ERROR(validateRelativePath(path));
+  RETURN_IF_ERROR(checkRangeRequest(describe(), single_name_, path, offset, length));
   if (length == 0) return Status::ok();
-  if (length - 1 > UINT64_MAX - offset) return invalidArgument("range overflows 64 bits");
   RangeRead read;
   read.request.url = objectUrl(path);
   read.request.timeout_ms = options_.request_timeout_ms;

@@ -5,8 +5,10 @@
 
 #include "common/log.h"
 #include "common/objstore/http_range_read.h"
+#include "common/objstore/object_rules.h"
 #include "common/objstore/s3_errors.h"
 #include "common/objstore/s3_xml.h"
+#include "common/objstore/sts_web_identity.h"
 #include "common/path_rules.h"
 
 namespace shardcast {
@@ -33,6 +35,10 @@ Result<std::unique_ptr<ObjectStore>> S3ObjectStore::openWith(const SourceSpec& s
   std::string single_name;
   if (!target.is_prefix) single_name = target.key.substr(target.key.rfind('/') + 1);
   if (!deps.clock) deps.clock = std::make_shared<SystemClock>();
+  if (!deps.credentials.web_identity) {
+    deps.credentials.web_identity = StsWebIdentity::exchange(std::make_shared<StsWebIdentity>(
+        StsWebIdentityConfig{deps.credentials.env, deps.clock, options.request_timeout_ms}));
+  }
   std::unique_ptr<S3ObjectStore> store(new S3ObjectStore(
       std::move(target), source.uri, source.credentials, single_name, options, std::move(deps)));
   auto creds = store->credentials_.get();
@@ -162,25 +168,13 @@ Result<std::vector<ObjectInfo>> S3ObjectStore::list() {
     ASSIGN_OR_RETURN(std::string xml, fetchListPage(token));
     RETURN_IF_ERROR(addListPage(xml, objects, token));
   } while (!token.empty());
-  std::sort(objects.begin(), objects.end(),
-            [](const ObjectInfo& a, const ObjectInfo& b) { return a.path < b.path; });
-  for (size_t i = 1; i < objects.size(); ++i) {
-    if (objects[i].path == objects[i - 1].path) {
-      return unavailable(describe() + ": listing names '" + objects[i].path + "' twice",
-                         "origin_error");
-    }
-  }
-  return objects;
+  return finishListing(describe(), std::move(objects));
 }
 
 Status S3ObjectStore::readRange(const std::string& path, const std::string& pin,
                                 uint64_t offset, uint64_t length, const ByteSink& sink) {
-  if (!single_name_.empty() && path != single_name_) {
-    return notFound("no object '" + path.substr(0, 200) + "' in " + describe());
-  }
-  RETURN_IF_ERROR(validateRelativePath(path));
+  RETURN_IF_ERROR(checkRangeRequest(describe(), single_name_, path, offset, length));
   if (length == 0) return Status::ok();
-  if (length - 1 > UINT64_MAX - offset) return invalidArgument("range overflows 64 bits");
   std::string key = single_name_.empty() ? target_.key + path : target_.key;
   ASSIGN_OR_RETURN(HttpRequest req, signedRequest("GET", target_.objectPath(key), {}));
   RangeRead read;

@@ -11,6 +11,7 @@
 //               virtual for AWS (path for bucket names with dots or that are no DNS
 //               label) and path for a custom endpoint
 //   credentials a name resolved by AwsCredentialChain; "" = the default chain
+//               (with IRSA through StsWebIdentity unless deps name another exchange)
 //
 // list() is ListObjectsV2 (list-type=2, max-keys = ObjectStoreOptions::list_page_size,
 // continuation tokens); paths are keys minus the prefix, validated with

@@ -191,7 +191,7 @@ TEST_CASE("nothing found: NotFound saying where it looked, and the IRSA seam") {
   CHECK(none.status().code() == StatusCode::kNotFound);
   CHECK(none.status().reason() == "credentials_not_found");
   CHECK(none.status().message().find(dir.path() + "/.aws/credentials") != std::string::npos);
-  CHECK(none.status().message().find("web identity (IRSA) is not supported yet") !=
+  CHECK(none.status().message().find("no web identity (STS) exchange is configured") !=
         std::string::npos);
 
   int calls = 0;
