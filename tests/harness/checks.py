@@ -30,3 +30,23 @@ def test_args():
 def finish():
     print(f"{len(_failures)} failed" if _failures else "all checks passed")
     return 1 if _failures else 0
+
+
+def check_published(cluster, names, model, version, digests):
+    """Each named agent's published model equals the source (SHA-256 per file)."""
+    from cluster import compare_model
+    for n in names:
+        problems = compare_model(cluster.model_dir(n, model, version), digests)
+        check(not problems, f"{n}: published files equal the source {problems}")
+
+
+def check_origin_once_per_region(nginx, uri_prefix, regions, total):
+    """Stops nginx gracefully (so every log line is written), then checks that each
+    region read exactly `total` bytes under uri_prefix and no one else read any."""
+    nginx.stop()
+    by_region = nginx.origin_bytes_by_region(uri_prefix)
+    for region in regions:
+        got = by_region.get(region, 0)
+        check(got == total, f"origin bytes {region}: {got} / {total} = {got / total:.3f}")
+    check(set(by_region) <= set(regions), f"no origin bytes outside the regions {by_region}")
+    return by_region

@@ -19,8 +19,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
-from cluster import Cluster, compare_model, make_model  # noqa: E402
-from checks import check, finish, test_args  # noqa: E402
+from cluster import Cluster, make_model  # noqa: E402
+from checks import check, check_origin_once_per_region, check_published, finish, test_args  # noqa: E402
 
 
 from s3rver import ACCESS_KEY, S3rver  # noqa: E402
@@ -78,19 +78,12 @@ def main():
         check(SECRET not in json.dumps(rollout), "no secret in the rollout")
 
         for names in REGIONS.values():
-            for n in names:
-                problems = compare_model(c.model_dir(n, "llama-s3", "v1"), digests)
-                check(not problems, f"{n}: published files equal the source {problems}")
+            check_published(c, names, "llama-s3", "v1", digests)
 
         logs = c.controller.log_text() + "".join(a["proc"].log_text() for a in c.agents.values())
         check(SECRET not in logs, "no secret in the controller's or the agents' logs")
 
-        nginx.stop()
-        by_region = nginx.origin_bytes_by_region(f"/{BUCKET}/{PREFIX}")
-        for region in REGIONS:
-            got = by_region.get(region, 0)
-            check(got == total, f"origin bytes {region}: {got} / {total} = {got / total:.3f}")
-        check(set(by_region) <= set(REGIONS), f"no origin bytes outside the regions {by_region}")
+        check_origin_once_per_region(nginx, f"/{BUCKET}/{PREFIX}", REGIONS, total)
 
     return finish()
 

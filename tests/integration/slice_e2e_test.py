@@ -16,7 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
 from cluster import Cluster, compare_model, make_model, wait_for  # noqa: E402
-from checks import check, finish, test_args  # noqa: E402
+from checks import check, check_origin_once_per_region, finish, test_args  # noqa: E402
 
 
 MIB = 1 << 20
@@ -83,12 +83,7 @@ def main():
         check(node["bytes_from_origin"] == 0, "late pulled nothing from the origin")
 
         # Count origin bytes from nginx's own log after a graceful stop.
-        nginx.stop()
-        by_region = nginx.origin_bytes_by_region("/llama-test/")
-        for region in REGIONS:
-            got = by_region.get(region, 0)
-            check(got == total, f"origin bytes {region}: {got} / {total} = {got / total:.3f}")
-        check(set(by_region) <= set(REGIONS), f"no origin bytes outside the regions {by_region}")
+        check_origin_once_per_region(nginx, "/llama-test/", REGIONS, total)
 
     return finish()
 
