@@ -20,6 +20,7 @@
 
 #include "common/http_client.h"
 #include "common/objstore/http_object_store.h"
+#include "tests/unit/common/server_process.h"
 #include "tests/unit/common/temp_dir.h"
 
 namespace shardcast {
@@ -31,28 +32,6 @@ using testing::TempDir;
 constexpr char kNginx[] = "/usr/sbin/nginx";
 constexpr char kUserAgent[] = "shardcast-agent/test (node=n1; region=r1; rollout=ro-1)";
 
-std::string readFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-// A port that was free a moment ago (bind to port 0, read it, close). Another
-// process may take it before nginx binds it, hence the retry in NginxServer.
-int pickFreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  socklen_t len = sizeof(addr);
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // Runs nginx in the foreground (daemon off, no master process so it keeps the
 // test's user and can read the temp dir) with every path inside `dir`. The
 // destructor stops it; the child also dies with the test process (PDEATHSIG).
@@ -61,12 +40,13 @@ class NginxServer {
   NginxServer(const std::string& dir, const std::string& locations) : dir_(dir) {
     REQUIRE_MESSAGE(::access(kNginx, X_OK) == 0,
                     "nginx not found at /usr/sbin/nginx: run scripts/install-deps (nginx-light)");
+    // A port free a moment ago may be taken before nginx binds it: retry.
     for (int attempt = 0; attempt < 5 && pid_ <= 0; ++attempt) {
-      port_ = pickFreePort();
+      port_ = testing::unusedLoopbackPort();
       writeConfig(locations);
       if (launch()) return;
     }
-    FAIL("nginx did not start; error log:\n" << readFile(dir_ + "/error.log"));
+    FAIL("nginx did not start; error log:\n" << testing::readWholeFile(dir_ + "/error.log"));
   }
   ~NginxServer() {
     if (pid_ <= 0) return;
@@ -93,7 +73,7 @@ class NginxServer {
     HttpClient barrier;
     auto r = barrier.get(url("/__log_barrier"));
     REQUIRE_MESSAGE(r.isOk(), r.status().toString());
-    return readFile(dir_ + "/access.log");
+    return testing::readWholeFile(dir_ + "/access.log");
   }
 
  private:
@@ -140,7 +120,7 @@ class NginxServer {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
       if (::waitpid(pid, nullptr, WNOHANG) == pid) return false;
-      if (readFile(pid_file).find(std::to_string(pid)) != std::string::npos) {
+      if (testing::readWholeFile(pid_file).find(std::to_string(pid)) != std::string::npos) {
         pid_ = pid;
         return true;
       }
@@ -370,7 +350,7 @@ TEST_CASE("HttpObjectStore against nginx") {
 }
 
 TEST_CASE("an unreachable origin is Unavailable with reason source_unreachable") {
-  int port = pickFreePort();  // nothing listens there
+  int port = testing::unusedLoopbackPort();  // nothing listens there
   std::string base = "http://127.0.0.1:" + std::to_string(port) + "/models/m/";
   auto store = Origin::storeFor(base);
   auto list = store->list();
@@ -422,7 +402,7 @@ TEST_CASE("HttpClient against nginx") {
     auto r = client.send(put);
     REQUIRE_MESSAGE(r.isOk(), r.status().toString());
     CHECK(r->status == 201);
-    CHECK(readFile(origin.tmp.path() + "/www/dav/up.bin") == put.body);
+    CHECK(testing::readWholeFile(origin.tmp.path() + "/www/dav/up.bin") == put.body);
     std::string log = origin.nginx->accessLog();
     CHECK(log.find("PUT 201 0 \"/dav/up.bin\"") != std::string::npos);
     CHECK(log.find("\"hello\" \"Bearer tok-123\"") != std::string::npos);
@@ -484,7 +464,7 @@ TEST_CASE("HttpClient against nginx") {
   }
 
   SUBCASE("proxy variables are ignored unless use_proxy_env") {
-    std::string dead_proxy = "http://127.0.0.1:" + std::to_string(pickFreePort());
+    std::string dead_proxy = "http://127.0.0.1:" + std::to_string(testing::unusedLoopbackPort());
     ::setenv("http_proxy", dead_proxy.c_str(), 1);
     ::unsetenv("no_proxy");
     ::unsetenv("NO_PROXY");
