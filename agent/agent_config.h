@@ -1,12 +1,16 @@
 // AgentConfig: everything the agent's composition root needs, and the parser that
 // builds it from command-line flags (main.cc only calls parseAgentFlags and hands
 // the result to a Server). Values are validated here so a bad flag is one clear
-// line before anything starts. Pure (reads only the token files named by flags);
-// thread-safe.
+// line before anything starts. Reads only the token files named by flags and the
+// environment (KUBERNETES_SERVICE_HOST/PORT, through an injectable lookup); with
+// --check-config it also inspects, without creating anything or touching the
+// network, every path the agent would use (checkDeployment). Thread-safe.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +46,19 @@ struct AgentConfig {
   double disk_budget_percent = 0;     // 0 = no percentage budget
   int64_t default_lease_ttl_ms = 3600 * 1000;  // 0 = until released
   LogLevel log_level = LogLevel::kInfo;
+  // Kubernetes (--kubernetes): the Node's region/zone/labels are defaults that
+  // --region/--zone/--labels override, and leases whose id is the UID of a pod no
+  // longer on this node are dropped every pod_sweep_interval_ms.
+  bool kubernetes = false;
+  std::string kube_api;  // resolved: --kube-api, else https://$KUBERNETES_SERVICE_HOST:PORT
+  std::string kube_token_file = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+  std::string kube_ca_file = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
+  int64_t pod_sweep_interval_ms = 30000;
+  // Which identity flags were given on the command line (a given flag beats the
+  // Node's value; the defaults above do not).
+  bool region_set = false;
+  bool zone_set = false;
+  bool default_lease_ttl_set = false;
 };
 
 // What main() should do after parsing.
@@ -52,8 +69,25 @@ struct ParsedAgentFlags {
   AgentConfig config;
 };
 
-// InvalidArgument with a one-line message for any bad or missing flag.
-Result<ParsedAgentFlags> parseAgentFlags(const std::vector<std::string>& args);
+// Reads an environment variable; nullopt when unset. Tests inject a map.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+// InvalidArgument with a one-line message for any bad or missing flag. `env`
+// defaults to the process environment. With --check-config the result has also
+// passed checkDeployment().
+Result<ParsedAgentFlags> parseAgentFlags(const std::vector<std::string>& args,
+                                         const EnvLookup& env = {});
+// The deeper checks of --check-config, on paths and files only (never the
+// network, never creating anything): --data-dir absolute and writable (or
+// creatable), --local-socket absolute, short enough and not another kind of
+// file, its group known, the --ready-file directory present, --origin-ca-bundle
+// readable, and with --kubernetes the token file readable and non-empty and the
+// CA file a readable PEM file (for an https API). Each error is one line:
+// "<what is wrong>; <what to do>".
+Status checkDeployment(const AgentConfig& config);
+// 1-max_len characters of [A-Za-z0-9._-], not starting with '.' or '-' (node
+// names, regions, zones).
+bool validIdentifier(const std::string& s, size_t max_len);
 std::string agentUsage();
 
 // Splits "host:port" ("[v6]:port" too); the port must be a number 0..65535.

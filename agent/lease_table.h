@@ -4,9 +4,9 @@
 // version is never evicted. Taking a lease again renews it (and adds the version).
 //
 // Pure: no I/O, the clock is injected; the owner persists it with toJson() and
-// restores it with fromJson(). Expiry is by time only. In Kubernetes a lease
-// should also end when its pod is gone: that check belongs to a later issue and
-// plugs in as a caller of release() (a pod watcher), leaving this class unchanged.
+// restores it with fromJson(). Expiry here is by time only. In Kubernetes a lease
+// also ends when its pod is gone: PodLeasePolicy decides which, and the agent's
+// pod sweeper releases them through ModelLifecycle::dropLeases.
 //
 // Not thread-safe: the owner (ModelLifecycle) guards it with its mutex.
 #pragma once

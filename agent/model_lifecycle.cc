@@ -83,6 +83,20 @@ void ModelLifecycle::expireLeases() {
   if (!gone.empty()) persistLocked();
 }
 
+std::vector<Lease> ModelLifecycle::dropLeases(
+    const std::function<std::vector<std::string>(const std::vector<Lease>&)>& choose) {
+  std::lock_guard<std::mutex> lock(leases_mu_);
+  std::vector<Lease> current = leases_.all();
+  std::vector<Lease> dropped;
+  for (const auto& id : choose(current)) {
+    for (const auto& l : current) {
+      if (l.id == id && leases_.release(id)) dropped.push_back(l);
+    }
+  }
+  if (!dropped.empty()) persistLocked();
+  return dropped;
+}
+
 Status ModelLifecycle::releaseLease(const std::string& id) {
   RETURN_IF_ERROR(LeaseTable::validateId(id));
   std::lock_guard<std::mutex> lock(leases_mu_);

@@ -89,6 +89,11 @@ class ModelLifecycle {
   Status releaseLease(const std::string& id);
   // Drops expired leases (called periodically).
   void expireLeases();
+  // Drops the leases `choose` picks from the unexpired ones and returns them.
+  // `choose` runs under the lease lock (so a lease renewed meanwhile is judged on
+  // its latest state): it must be a pure decision (PodLeasePolicy), never I/O.
+  std::vector<Lease> dropLeases(
+      const std::function<std::vector<std::string>(const std::vector<Lease>&)>& choose);
   std::set<ModelRef> leasedModels() const;
   std::string metricsText(uint64_t peer_bytes_served);
   std::string modelsRoot() const;

@@ -11,6 +11,7 @@ HttpClientOptions clientOptions(const PeerClientOptions& o) {
   h.user_agent = o.user_agent;
   h.use_proxy_env = false;  // peer traffic never goes through a proxy
   h.bearer_token = o.cluster_token;
+  h.receive_buffer_bytes = 512 * 1024;  // libcurl's largest (CURL_MAX_READ_SIZE)
   return h;
 }
 

@@ -204,7 +204,13 @@ void RolloutWorker::startFetchers() {
       origin_state_[i] = OriginState::kDone;
     }
   }
+  swarm_->setOnHashWanted([this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    poll_now_ = true;
+    cv_.notify_all();
+  });
   swarm_->start();
+  digester_ = std::make_unique<FileDigester>(manifest_);
   flusher_ = std::thread([this] { flushLoop(); });
   phase_ = Phase::kFetching;
   LOG_INFO("rollout " << rollout_id_ << ": fetching " << manifest_.model().toString() << " ("
@@ -231,19 +237,30 @@ void RolloutWorker::talkToController(Deadlines& d) {
   bool poll_now, report_now, had_hashes;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    poll_now = poll_now_ || now >= d.poll;
-    report_now = report_now_ || now >= d.report;
+    // While backing off after a failure, news waits for the scheduled retry.
+    bool backing_off = now < d.retry;
+    poll_now = (poll_now_ && !backing_off) || now >= d.poll;
+    report_now = (report_now_ && !backing_off) || now >= d.report;
     poll_now_ = report_now_ = false;
     had_hashes = !pending_hashes_.empty();
   }
+  bool ok = true;
   if (report_now) {
     // Ask for accepted hashes right after reporting ours: held pieces wait on them.
-    if (sendReport(api::kNodeFetching) && had_hashes) poll_now = true;
+    ok = sendReport(api::kNodeFetching);
+    if (ok && had_hashes) poll_now = true;
     d.report = Clock::now() + std::chrono::milliseconds(options_.report_ms);
   }
-  if (poll_now) {
-    pollPeers();
+  if (poll_now && ok) {
+    ok = pollPeers();
     d.poll = Clock::now() + std::chrono::milliseconds(options_.peers_poll_ms);
+  }
+  if (!ok) {
+    d.retry = Clock::now() + std::chrono::milliseconds(controller_backoff_.nextDelayMs());
+    d.report = std::max(d.report, d.retry);
+    d.poll = std::max(d.poll, d.retry);
+  } else if (report_now || poll_now) {
+    controller_backoff_.reset();
   }
   if (Clock::now() >= d.log) {
     LOG_INFO("rollout " << rollout_id_ << ": " << store_->bitCount() << "/"
@@ -298,7 +315,7 @@ void RolloutWorker::fetchLoop() {
   startFetchers();
   sendReport(api::kNodeFetching);
   Deadlines d{Clock::now(), Clock::now() + std::chrono::milliseconds(options_.report_ms),
-              Clock::now() + std::chrono::seconds(10)};
+              Clock::now() + std::chrono::seconds(10), Clock::now()};
   while (true) {
     Status failure;
     switch (loopState(failure)) {
@@ -343,7 +360,10 @@ void RolloutWorker::finish() {
   const auto& files = manifest_.files();
   for (uint32_t fi = 0; fi < files.size(); ++fi) {
     if (files[fi].sha256.empty()) continue;
-    auto h = store_->fileSha256(fi);
+    auto h = digester_ ? digester_->digest(*store_, fi) : store_->fileSha256(fi);
+    // A piece hashed early could have been dropped and written again since: the
+    // file on disk is what counts.
+    if (h.isOk() && *h != files[fi].sha256 && digester_) h = store_->fileSha256(fi);
     if (!h.isOk()) return failNode(h.status());
     if (*h != files[fi].sha256) {
       return failNode(corruption("file '" + files[fi].path + "' has sha256 " + *h +
@@ -394,12 +414,18 @@ bool RolloutWorker::sendReport(const std::string& state, const Status& failure) 
   }
   auto r = deps_.controller->reportPieces(rollout_id_, rep);
   if (!r.isOk()) {
-    LOG_DEBUG("rollout " << rollout_id_ << ": report: " << r.status().toString());
     std::lock_guard<std::mutex> lock(mu_);
+    if (!controller_lost_) {
+      LOG_WARN("rollout " << rollout_id_ << ": cannot report to the controller ("
+                          << r.status().toString()
+                          << "); transfers go on and reports are retried");
+    }
+    controller_lost_ = true;
     pending_hashes_.insert(pending_hashes_.begin(), rep.hashes.begin(), rep.hashes.end());
     pending_bad_.insert(pending_bad_.begin(), rep.bad_peers.begin(), rep.bad_peers.end());
     return false;
   }
+  reReportAfterOutage();
   if (!r->conflicting.empty()) {
     LOG_ERROR("rollout " << rollout_id_ << ": the controller holds different hashes for "
                          << r->conflicting.size() << " pieces this node pulled from the origin "
@@ -411,6 +437,26 @@ bool RolloutWorker::sendReport(const std::string& state, const Status& failure) 
     cv_.notify_all();
   }
   return true;
+}
+
+void RolloutWorker::reReportAfterOutage() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!controller_lost_) return;
+  controller_lost_ = false;
+  // The controller may have restarted: its node rows are gone and it may not
+  // have seen hashes we reported just before. Tell it everything again.
+  std::set<uint32_t> queued;
+  for (const auto& h : pending_hashes_) queued.insert(h.piece);
+  size_t added = 0;
+  for (const auto& [piece, sha] : origin_hashes_) {
+    if (queued.count(piece)) continue;
+    pending_hashes_.push_back(api::PieceHash{piece, sha});
+    ++added;
+  }
+  LOG_INFO("rollout " << rollout_id_ << ": the controller is reachable again; re-reporting "
+                      << "progress and " << added << " hashes of pieces pulled from the origin");
+  report_now_ = poll_now_ = true;
+  cv_.notify_all();
 }
 
 void RolloutWorker::reportUntilAccepted(const std::string& state, const Status& failure) {
@@ -439,6 +485,7 @@ bool RolloutWorker::pollPeers() {
   const uint32_t n = manifest_.pieceCount();
   std::vector<api::PieceHash> fresh;
   std::vector<std::pair<uint32_t, FetchedPiece>> commits;
+  uint32_t share = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     hash_cursor_ = r->hash_cursor;
@@ -464,6 +511,7 @@ bool RolloutWorker::pollPeers() {
     std::sort(stripe_.begin(), stripe_.end());
     source_index_ = r->source_index;
     origin_share_ = r->origin_concurrency;
+    share = origin_share_;
   }
   for (const auto& h : fresh) store_->setHashHint(h.piece, h.sha256);
   swarm_->setAcceptedHashes(fresh);
@@ -474,7 +522,11 @@ bool RolloutWorker::pollPeers() {
     if (!s.isOk()) fatal(s);
   }
   ensureOrigin();
-  if (origin_) origin_->wake();
+  if (origin_) {
+    // The region's origin budget: at most min(own flag, controller's share) requests.
+    origin_->setRequestLimit(share);
+    origin_->wake();
+  }
   return true;
 }
 
@@ -505,8 +557,6 @@ std::optional<uint32_t> RolloutWorker::nextOriginPiece() {
   if (stopping_ || terminal_ || !fatal_.isOk()) return std::nullopt;
   // Origin piece buffers (being pulled or held) stay within 2 x concurrency.
   if (held_.size() + pulling_ >= 2 * std::max(1u, options_.origin_concurrency)) return std::nullopt;
-  // The region's origin budget: at most min(own flag, controller's share) requests.
-  if (origin_share_ > 0 && pulling_ >= origin_share_) return std::nullopt;
   for (uint32_t p : stripe_) {
     if (origin_state_[p] != OriginState::kIdle || swarm_->have(p)) continue;
     origin_state_[p] = OriginState::kPulling;
@@ -533,6 +583,7 @@ void RolloutWorker::originDone(uint32_t piece, Result<FetchedPiece> result) {
   std::unique_lock<std::mutex> lock(mu_);
   --pulling_;
   pending_hashes_.push_back(api::PieceHash{piece, result->sha256});
+  origin_hashes_[piece] = result->sha256;
   report_now_ = true;
   cv_.notify_all();
   const std::string accepted = accepted_[piece];
@@ -580,6 +631,9 @@ void RolloutWorker::flushLoop() {
       fatal(r.status());
       return;
     }
+    // Hash the files' verified prefixes now, not all at once before publishing.
+    auto hashed = digester_->advance(*store_);
+    if (!hashed.isOk()) LOG_WARN("rollout " << rollout_id_ << ": " << hashed.status().toString());
     std::unique_lock<std::mutex> lock(mu_);
     cv_.notify_all();  // the control thread checks for completion
     // Let a few more pieces gather before the next round of syncs.

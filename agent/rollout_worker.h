@@ -19,6 +19,15 @@
 // share of the region's budget the controller hands out with the peers
 // (PeersReply.origin_concurrency), whichever is smaller.
 //
+// Controller outages: nothing here needs the controller to move bytes. Peer and
+// origin transfers already scheduled go on (with the last peer list and stripe);
+// reports keep their hashes; every call to the controller is retried with
+// backoff. When a report goes through again after
+// failing (the controller restarted, or came back), the worker re-reports its
+// full progress and the hash of every piece it pulled from the origin, so a
+// restarted controller learns again what this node holds; the agent's heartbeat
+// re-registers the node meanwhile.
+//
 // Failures: a persistent origin error reports failed/origin_error (a changed
 // object: origin_changed); a disk error reports failed with its reason
 // (no_space, io_error); publisher checksum mismatch: corrupt_source. A rollout
@@ -44,8 +53,10 @@
 #include <vector>
 
 #include "agent/agent_counters.h"
+#include "agent/backoff.h"
 #include "agent/content_store.h"
 #include "agent/controller_client.h"
+#include "agent/file_digester.h"
 #include "agent/origin_fetcher.h"
 #include "agent/peer_client.h"
 #include "agent/swarm_fetcher.h"
@@ -109,8 +120,11 @@ class RolloutWorker {
   enum class OriginState : uint8_t { kIdle, kPulling, kHeld, kDone };
 
   enum class LoopState { kRun, kStop, kFail, kComplete };
+  // The control thread's next calls. After a failed call to the controller both
+  // wait out a backoff (`retry`; 200 ms doubling to 5 s, jittered), so a fleet
+  // does not hammer a controller that is down or restarting.
   struct Deadlines {
-    std::chrono::steady_clock::time_point poll, report, log;
+    std::chrono::steady_clock::time_point poll, report, log, retry;
   };
 
   void run();
@@ -132,6 +146,8 @@ class RolloutWorker {
   void ensureOrigin();
   bool sendReport(const std::string& state, const Status& failure = Status::ok());
   void reportUntilAccepted(const std::string& state, const Status& failure = Status::ok());
+  // After a report went through following failed ones: queues the full re-report.
+  void reReportAfterOutage();
 
   std::optional<uint32_t> nextOriginPiece();
   void originDone(uint32_t piece, Result<FetchedPiece> result);
@@ -151,6 +167,9 @@ class RolloutWorker {
   std::shared_ptr<VersionStore> store_;
   std::unique_ptr<SwarmFetcher> swarm_;
   std::unique_ptr<OriginFetcher> origin_;  // opened at the first non-empty stripe
+  // Hashes checked files as their pieces arrive; used by the flusher, then by
+  // finish() after the flusher stopped.
+  std::unique_ptr<FileDigester> digester_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;          // wakes the control thread
@@ -175,9 +194,15 @@ class RolloutWorker {
   uint32_t pulling_ = 0;                           // guarded by mu_
   uint32_t origin_share_ = 0;  // controller's per-region budget share, 0 = none; guarded by mu_
   std::vector<api::PieceHash> pending_hashes_;     // guarded by mu_
+  // Every piece pulled from the origin by this worker and its hash: re-reported
+  // after the controller was unreachable. Guarded by mu_.
+  std::map<uint32_t, std::string> origin_hashes_;
+  // A report failed since the last one that went through. Guarded by mu_.
+  bool controller_lost_ = false;
   std::vector<api::BadPeerReport> pending_bad_;    // guarded by mu_
   std::atomic<uint64_t> bytes_from_origin_{0};
 
+  Backoff controller_backoff_{200, 5000, options_.seed + 4};  // control thread only
   std::mutex join_mu_;  // serialises joining control_
   std::thread control_;
   std::thread flusher_;

@@ -39,6 +39,7 @@ Server::Server(AgentConfig config)
 Server::~Server() { stop(); }
 
 Status Server::start() {
+  if (config_.kubernetes) RETURN_IF_ERROR(resolveTopology());  // before the first registration
   ASSIGN_OR_RETURN(content_, ContentStore::open(config_.data_dir,
                                                 DiskBudget{config_.disk_budget_bytes,
                                                            config_.disk_budget_percent}));
@@ -89,6 +90,9 @@ Status Server::start() {
                     << advertise_addr_ << "; controller " << config_.controller_url);
   heartbeat_ = std::thread([this] { heartbeatLoop(); });
   assignments_ = std::thread([this] { assignmentLoop(); });
+  if (kube_ && config_.pod_sweep_interval_ms > 0) {
+    pod_sweeper_ = std::thread([this] { podSweepLoop(); });
+  }
   return Status::ok();
 }
 
@@ -106,6 +110,7 @@ void Server::stop() {
   workers.clear();
   if (heartbeat_.joinable()) heartbeat_.join();
   if (assignments_.joinable()) assignments_.join();  // at most one long-poll
+  if (pod_sweeper_.joinable()) pod_sweeper_.join();  // at most one pod list
   if (local_api_) local_api_->stop();
   if (peer_server_) peer_server_->stop();
   LOG_INFO("agent stopped");

@@ -10,7 +10,10 @@
 //     through a ModelLifecycle and a ModelVerifier that see the workers via
 //     workerViews();
 //   - --ready-file gets the advertised peer address once the peer server serves
-//     AND the first registration succeeded.
+//     AND the first registration succeeded;
+//   - with --kubernetes (server_kubernetes.cc): the Node's region/zone/labels are
+//     resolved before anything starts (an API error fails start()), and a pod
+//     sweeper drops leases of pods gone from this node every --pod-sweep-interval.
 //
 // start()/stop() are called by main's thread; stop() drains cleanly (workers
 // flush their verified pieces) and is idempotent. Not thread-safe otherwise.
@@ -27,6 +30,7 @@
 #include "agent/agent_counters.h"
 #include "agent/content_store.h"
 #include "agent/controller_client.h"
+#include "agent/kube_client.h"
 #include "agent/local_api_server.h"
 #include "agent/model_lifecycle.h"
 #include "agent/model_verifier.h"
@@ -59,8 +63,12 @@ class Server {
   std::vector<WorkerView> workerViews();
   void writeReadyFile();
   bool waitMs(int64_t ms);  // false when stopping
+  Status resolveTopology();  // server_kubernetes.cc
+  void podSweepLoop();       // server_kubernetes.cc
 
-  const AgentConfig config_;
+  // Not const: start() fills region/zone/labels from the Kubernetes Node before
+  // any other thread exists; read-only after that.
+  AgentConfig config_;
   const std::string incarnation_;
   std::string advertise_addr_;
   ObjectStoreRegistry registry_;
@@ -73,6 +81,7 @@ class Server {
   std::unique_ptr<ModelLifecycle> lifecycle_;
   std::unique_ptr<ModelVerifier> verifier_;
   std::unique_ptr<LocalApiServer> local_api_;
+  std::unique_ptr<KubeClient> kube_;  // --kubernetes only
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -82,6 +91,7 @@ class Server {
   std::map<std::string, std::shared_ptr<RolloutWorker>> workers_;  // guarded by mu_
   std::thread heartbeat_;
   std::thread assignments_;
+  std::thread pod_sweeper_;  // --kubernetes with a sweep interval
   uint64_t worker_seed_ = 1;  // assignment thread only
 };
 

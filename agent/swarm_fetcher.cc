@@ -160,17 +160,23 @@ void SwarmFetcher::bitfieldLoop() {
         if (!scheduler_.isPutAside(name)) addrs[name] = addr;
       }
     }
+    bool hash_wanted = false;
     for (const auto& [name, addr] : addrs) {
       auto bits = client_->fetchBitfield(addr, manifest_->model(), manifest_->pieceCount());
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return;
       if (bits.isOk()) {
+        // Peers only advertise pieces whose hash the controller accepted.
+        for (uint32_t p = 0; !hash_wanted && p < bits->size(); ++p) {
+          hash_wanted = bits->get(p) && accepted_[p].empty() && !scheduler_.have(p);
+        }
         scheduler_.onPeerBitfield(name, *bits);
       } else {
         LOG_DEBUG("bitfield of peer " << name << ": " << bits.status().toString());
         scheduler_.onPeerUnreachable(name);
       }
     }
+    if (hash_wanted && on_hash_wanted_) on_hash_wanted_();
     std::unique_lock<std::mutex> lock(mu_);
     scheduleLocked();
     poll_cv_.wait_for(lock, std::chrono::milliseconds(options_.bitfield_poll_ms),

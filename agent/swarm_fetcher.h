@@ -58,6 +58,11 @@ class SwarmFetcher {
   void start();
   void stop();
 
+  // Called (on the bitfield thread, no lock held) when a peer holds a piece this
+  // node needs whose accepted hash it does not know yet: the owner asks the
+  // controller for hashes now instead of at its next poll. Set before start().
+  void setOnHashWanted(std::function<void()> f) { on_hash_wanted_ = std::move(f); }
+
   void setPeers(const std::vector<api::PeerEntry>& peers);
   // Accepted hashes (a batch, so one scheduling pass covers them all).
   void setAcceptedHashes(const std::vector<api::PieceHash>& hashes);
@@ -79,6 +84,7 @@ class SwarmFetcher {
   OnVerified on_verified_;
   OnBadPeer on_bad_peer_;
   OnFatal on_fatal_;
+  std::function<void()> on_hash_wanted_;
 
   mutable std::mutex mu_;
   std::condition_variable jobs_cv_;

@@ -24,7 +24,9 @@ void fail(const std::string& msg) { std::fprintf(stderr, "shardcast: error: %s\n
 
 // Flags every controller command accepts.
 void addCommonFlags(FlagParser& p) {
-  p.addValue("controller", "controller URL; also $SHARDCAST_CONTROLLER",
+  p.addValue("controller",
+             "controller URL, or the replicas of an HA controller, comma-separated; also "
+             "$SHARDCAST_CONTROLLER",
              "http://127.0.0.1:7400");
   p.addValue("token-file", "file holding the API bearer token; also $SHARDCAST_TOKEN");
   p.addValue("o", "output format: text or json", "text");
@@ -43,8 +45,15 @@ Result<std::unique_ptr<RolloutClient>> makeClient(const FlagParser& p) {
     if (!in) return notFound("cannot read token file " + p.value("token-file"));
     std::getline(in, token);
   }
-  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
-    return invalidArgument("--controller must be an http:// or https:// URL, got '" + url + "'");
+  for (size_t pos = 0; pos <= url.size();) {
+    size_t comma = url.find(',', pos);
+    std::string one = url.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    if (one.rfind("http://", 0) != 0 && one.rfind("https://", 0) != 0) {
+      return invalidArgument("--controller must be http:// or https:// URLs separated by commas, got '" +
+                             url + "'");
+    }
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
   }
   return std::make_unique<RolloutClient>(url, token);
 }

@@ -142,6 +142,7 @@ void setConnectionOptions(CURL* c, const HttpClientOptions& o) {
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
   }
   if (!o.ca_bundle.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, o.ca_bundle.c_str());
+  if (o.receive_buffer_bytes > 0) curl_easy_setopt(c, CURLOPT_BUFFERSIZE, o.receive_buffer_bytes);
   if (!o.unix_socket_path.empty()) {
     curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, o.unix_socket_path.c_str());
   }

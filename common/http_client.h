@@ -30,6 +30,9 @@ struct HttpClientOptions {
   std::string ca_bundle;         // extra CA bundle file for TLS origins
   std::string unix_socket_path;  // talk HTTP over this unix socket instead of TCP
   std::string bearer_token;      // sent as "Authorization: Bearer <token>" when set
+  // libcurl's receive buffer; 0 = libcurl's default (16 KiB). Bulk transfers
+  // (pieces) use a large one: fewer poll/recv rounds per byte.
+  long receive_buffer_bytes = 0;
 };
 
 struct HttpResponse;

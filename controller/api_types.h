@@ -10,6 +10,8 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -36,6 +38,8 @@ struct ApiResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  // Extra headers (e.g. X-Shardcast-Leader on a follower's 503).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 using Responder = std::function<void(ApiResponse)>;

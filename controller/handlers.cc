@@ -127,10 +127,12 @@ void routeAgents(Router& router, RolloutService& service) {
 
 }  // namespace
 
-void registerRoutes(Router& router, RolloutService& service) {
+void registerRoutes(Router& router, RolloutService& service, std::function<std::string()> role) {
   router.add(
       "GET", "/healthz",
-      [](const RequestContext&, Responder respond) { respond(jsonResponse(200, json{{"ok", true}})); },
+      [role](const RequestContext&, Responder respond) {
+        respond(jsonResponse(200, json{{"ok", true}, {"role", role ? role() : "leader"}}));
+      },
       /*is_public=*/true);
   routeRollouts(router, service);
   routeAgents(router, service);

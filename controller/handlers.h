@@ -6,11 +6,17 @@
 // outlive the router.
 #pragma once
 
+#include <functional>
+#include <string>
+
 #include "controller/rollout_service.h"
 #include "controller/router.h"
 
 namespace shardcast::controller {
 
-void registerRoutes(Router& router, RolloutService& service);
+// `role` names this replica's role on /healthz ("leader" or "follower"); without
+// it the controller is alone and always the leader.
+void registerRoutes(Router& router, RolloutService& service,
+                    std::function<std::string()> role = nullptr);
 
 }  // namespace shardcast::controller

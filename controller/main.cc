@@ -1,6 +1,7 @@
 // shardcast-controller: parses flags, builds the Server, serves until SIGTERM or
 // SIGINT, then drains. Exit codes: 0 clean stop (or --help/--version/
-// --check-config), 1 could not start, 2 bad flags.
+// --check-config), 1 could not start, 2 bad flags, 3 an HA replica lost its
+// leadership (it exits so that it restarts as a follower).
 #include <signal.h>
 
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include "common/flag_parser.h"
 #include "common/log.h"
 #include "controller/authenticator.h"
+#include "controller/etcd_client.h"
 #include "controller/server.h"
 
 namespace {
@@ -28,7 +30,20 @@ constexpr const char* kUsage =
 void declareFlags(FlagParser& p) {
   p.addValue("listen", "HOST:PORT to serve the API on (port 0 picks a free port)", "0.0.0.0:7400");
   p.addValue("ready-file", "write the listening HOST:PORT here once serving");
-  p.addValue("data-dir", "directory for controller state (journal; later)");
+  p.addValue("state-store",
+             "where controller state lives: journal (crash-safe files in --data-dir), etcd "
+             "(HA), or memory (lost on restart)",
+             "journal");
+  p.addValue("data-dir",
+             "directory of the journal (required with --state-store journal; created 0700)");
+  p.addValue("snapshot-every", "journal records between snapshots (compaction)", "1000");
+  p.addValue("etcd-endpoints",
+             "etcd client URLs, comma-separated (required with --state-store etcd)");
+  p.addValue("etcd-prefix", "key prefix of this controller group in etcd", "/shardcast/");
+  p.addValue("leader-lease-ttl", "HA leader lease TTL; a dead leader is replaced after it", "10s");
+  p.addValue("advertise-url",
+             "HA: how agents and other replicas reach this replica (default "
+             "http://<listen host>:<port>)");
   p.addValue("node-timeout-ms", "a node silent for longer is dead (T)", "30000");
   p.addValue("max-seeders", "origin seeders per region (S)", "16");
   p.addValue("peers-per-node", "peers handed to each node (K)", "16");
@@ -75,12 +90,40 @@ Result<shardcast::LogLevel> parseLogLevel(const std::string& s) {
   return shardcast::invalidArgument("--log-level must be debug, info, warn or error, got '" + s + "'");
 }
 
+// --etcd-endpoints, --etcd-prefix, --leader-lease-ttl, --advertise-url; checked
+// with the rest of the state store settings (validateStateStoreConfig).
+Status readReplicationFlags(const FlagParser& p, ServerConfig& c) {
+  if (p.isSet("etcd-endpoints")) {
+    ASSIGN_OR_RETURN(c.state_store.etcd_endpoints,
+                     shardcast::controller::parseEtcdEndpoints(p.value("etcd-endpoints")));
+  }
+  c.state_store.etcd_prefix = p.value("etcd-prefix");
+  auto ttl = shardcast::parseDurationMs(p.value("leader-lease-ttl"));
+  if (!ttl.isOk()) return ttl.status().withContext("--leader-lease-ttl");
+  c.state_store.leader_lease_ttl_ms = *ttl;
+  c.advertise_url = p.value("advertise-url");
+  const std::string& u = c.advertise_url;
+  if (u.find('@') != std::string::npos) {
+    return shardcast::invalidArgument("--advertise-url must not carry credentials (user@)");
+  }
+  if (!u.empty() && ((u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0) || u.size() > 512 ||
+                     u.find_first_of(" \t\r\n") != std::string::npos)) {
+    return shardcast::invalidArgument("--advertise-url must be an http(s)://host:port URL, got '" +
+                                      u.substr(0, 100) + "'");
+  }
+  while (!c.advertise_url.empty() && c.advertise_url.back() == '/') c.advertise_url.pop_back();
+  return Status::ok();
+}
+
 Status buildConfig(const FlagParser& p, ServerConfig& c, shardcast::LogLevel& level) {
   ASSIGN_OR_RETURN(auto listen, parseListen(p.value("listen")));
   c.listen_host = listen.first;
   c.listen_port = listen.second;
   c.ready_file = p.value("ready-file");
-  c.data_dir = p.value("data-dir");
+  c.state_store.kind = p.value("state-store");
+  c.state_store.data_dir = p.value("data-dir");
+  ASSIGN_OR_RETURN(c.state_store.snapshot_every, positive(p, "snapshot-every", 1000000000));
+  RETURN_IF_ERROR(readReplicationFlags(p, c));
   ASSIGN_OR_RETURN(uint64_t timeout, positive(p, "node-timeout-ms", 24ull * 3600 * 1000));
   ASSIGN_OR_RETURN(uint64_t seeders, positive(p, "max-seeders", 1024));
   ASSIGN_OR_RETURN(uint64_t peers, positive(p, "peers-per-node", 1024));
@@ -98,6 +141,7 @@ Status buildConfig(const FlagParser& p, ServerConfig& c, shardcast::LogLevel& le
     ASSIGN_OR_RETURN(c.token, shardcast::controller::readTokenFile(p.value("token-file")));
   }
   ASSIGN_OR_RETURN(level, parseLogLevel(p.value("log-level")));
+  RETURN_IF_ERROR(shardcast::controller::validateStateStoreConfig(c.state_store));
   if (!p.positional().empty()) {
     return shardcast::invalidArgument("unexpected argument '" + p.positional().front() + "'");
   }

@@ -98,6 +98,7 @@ struct RestListener::Impl {
 void RestListener::Impl::sendReply(http_request request, ApiResponse response) {
   http_response reply(static_cast<web::http::status_code>(response.status));
   reply.set_body(std::move(response.body), response.content_type);
+  for (const auto& [name, value] : response.headers) reply.headers().add(name, value);
   {
     std::lock_guard<std::mutex> l(mu);
     ++replies_pending;

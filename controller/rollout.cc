@@ -125,6 +125,32 @@ void Rollout::applyHashes(const std::string& region, const HashJudgement& judgem
   for (uint32_t p : judgement.confirm) it->second.confirmed[p] = true;
 }
 
+Status Rollout::restoreHashes(std::vector<api::PieceHash> log) {
+  std::vector<std::string> accepted(manifest_->pieceCount());
+  for (const auto& h : log) {
+    if (h.piece >= accepted.size() || !accepted[h.piece].empty()) {
+      return corruption("stored hashes of rollout " + record_.id + " name piece " +
+                        std::to_string(h.piece) + " out of range or twice");
+    }
+    accepted[h.piece] = h.sha256;
+  }
+  accepted_ = std::move(accepted);
+  hash_log_ = std::move(log);
+  return Status::ok();
+}
+
+Status Rollout::restoreConfirmed(const std::string& region, const std::vector<uint32_t>& pieces) {
+  auto it = regions_.find(region);
+  if (it == regions_.end()) {
+    return corruption("stored confirmations of rollout " + record_.id + " name region '" + region +
+                      "', which has no stripe plan");
+  }
+  for (uint32_t p : pieces) {
+    if (p < it->second.confirmed.size() && !accepted_[p].empty()) it->second.confirmed[p] = true;
+  }
+  return Status::ok();
+}
+
 std::vector<api::PieceHash> Rollout::hashesAfter(uint64_t cursor, size_t max, uint64_t* next) const {
   if (cursor > hash_log_.size()) cursor = 0;
   size_t end = std::min<size_t>(hash_log_.size(), cursor + max);

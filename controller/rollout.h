@@ -9,6 +9,10 @@
 // progress rows and corrupt-report counts are soft state (agents report them
 // again) and change directly.
 //
+// After a controller restart, restore*() and setPlan() rebuild the durable part
+// from the StateStore (rollout_restore.h); node rows start empty and fill up as
+// agents report again.
+//
 // Not thread-safe: RolloutService guards every Rollout with its mutex. Does no
 // I/O and reads no clock (times are passed in).
 #pragma once
@@ -99,6 +103,14 @@ class Rollout {
   std::vector<api::PieceHash> hashesAfter(uint64_t cursor, size_t max, uint64_t* next) const;
   // The failure message for a conflicting report (DESIGN §3 "origin changed").
   std::string conflictMessage(const api::PieceHash& conflict, const std::string& node) const;
+
+  // --- restore (from the StateStore after a restart) ---
+  // Installs the accepted-hash log as stored, in its order (agents' hash cursors
+  // index into it). Corruption on a piece out of range or accepted twice.
+  Status restoreHashes(std::vector<api::PieceHash> log);
+  // Marks pieces of a planned region as confirmed by its seeders. Pieces without
+  // an accepted hash are skipped (their seeder reports them again).
+  Status restoreConfirmed(const std::string& region, const std::vector<uint32_t>& pieces);
 
   // --- state ---
   // The record after judging the node rows (ready / degraded / failed), or nullopt

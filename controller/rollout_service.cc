@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "controller/rollout_codec.h"
+#include "controller/rollout_restore.h"
 
 namespace shardcast::controller {
 
@@ -25,6 +26,35 @@ RolloutService::RolloutService(const ObjectStoreRegistry& registry, const Clock&
 void RolloutService::runAll(Later& later) {
   for (auto& f : later) f();
   later.clear();
+}
+
+Status RolloutService::restore(const StateSnapshot& snapshot) {
+  ASSIGN_OR_RETURN(RestoredState restored, restoreRollouts(snapshot));
+  Later later;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    rollouts_.clear();
+    size_t in_progress = 0, hashes = 0;
+    for (auto& r : restored.rollouts) {
+      in_progress += !r->terminal();
+      hashes += r->hashLog().size();
+      std::string id = r->id();
+      rollouts_[id] = std::move(r);
+    }
+    manifests_ = std::move(restored.manifests);
+    if (in_progress > 0) reconnect_until_ms_ = clock_.nowMs() + options_.node_timeout_ms;
+    std::vector<std::string> known;
+    for (const NodeRecord* n : nodes_.all()) known.push_back(n->info.name);
+    answerWoken(watch_.markChanged(known), later);
+    LOG_INFO("restored " << rollouts_.size() << " rollouts (" << in_progress << " in progress), "
+                       << manifests_.size() << " manifests and " << hashes
+                       << " accepted hashes from state revision " << snapshot.revision
+                       << (restored.skipped_keys ? ", skipped " + std::to_string(restored.skipped_keys) +
+                                                       " unknown keys"
+                                                 : std::string()));
+  }
+  runAll(later);
+  return Status::ok();
 }
 
 Result<api::RolloutStatus> RolloutService::createRollout(const api::RolloutRequest& request) {
@@ -238,6 +268,8 @@ Status RolloutService::changeRecord(Rollout& rollout, RolloutRecord next, Later&
 }
 
 void RolloutService::settle(Rollout& rollout, Later& later) {
+  // Right after a restore the node rows are still filling up as agents report.
+  if (reconnecting()) return;
   auto next = rollout.judgeState(nodes_, clock_.wallMs());
   if (next) (void)changeRecord(rollout, std::move(*next), later);  // logged; retried next tick
 }

@@ -58,6 +58,15 @@ class RolloutService {
   RolloutService(const RolloutService&) = delete;
   RolloutService& operator=(const RolloutService&) = delete;
 
+  // Replaces the rollouts and manifests with those of a StateStore snapshot
+  // (restoreRollouts): stripe plans, accepted hashes and confirmations included.
+  // Called before serving after a restart, or when an HA replica takes over.
+  // Corruption (nothing changed) when the stored state is inconsistent. Node rows
+  // fill up again as agents report. With rollouts in progress, for one node timeout
+  // T after the restore (every live agent heartbeats within T) a seeder that has
+  // not registered again is not treated as gone and no rollout is settled.
+  Status restore(const StateSnapshot& snapshot);
+
   // --- public API ---
   Result<api::RolloutStatus> createRollout(const api::RolloutRequest& request);
   Result<api::RolloutStatus> getRollout(const std::string& id) const;
@@ -105,6 +114,10 @@ class RolloutService {
   void answerWithCursor(std::vector<AssignmentWaiter> waiters, Later& later);
   // The replica a region pulls from. Always 0 until the price table lands.
   uint32_t pickSourceForRegion(const Rollout& rollout, const std::string& region) const;
+  // A node that heartbeats with a published model counts as ready in the
+  // in-progress rollouts of that model that have no row for it yet (after a
+  // controller restart, its worker has long finished and reports no more).
+  void addPublishedRows(const api::NodeInfo& info);
   // Creates the region's stripe plan over its live participants if it has none.
   Status ensurePlan(Rollout& rollout, const std::string& region);
   // Moves the unfinished pieces of seeders silent for longer than T.
@@ -115,6 +128,8 @@ class RolloutService {
   // Judges the rollout's state from its nodes; changes it when it settles.
   void settle(Rollout& rollout, Later& later);
   std::string newRolloutId();
+  // True while agents may still be re-registering after a restore.
+  bool reconnecting() const { return clock_.nowMs() < reconnect_until_ms_; }
 
   const Clock& clock_;
   StateStore& store_;
@@ -130,6 +145,8 @@ class RolloutService {
   std::map<ModelRef, std::shared_ptr<const Manifest>> manifests_; // guarded by mu_
   std::mt19937_64 rng_;                                           // guarded by mu_
   bool shutting_down_ = false;                                    // guarded by mu_
+  // Until then (monotonic ms) agents are still coming back after a restore.
+  int64_t reconnect_until_ms_ = 0;                                // guarded by mu_
 };
 
 // Node names, regions, zones, labels and addresses are bounded and printable.

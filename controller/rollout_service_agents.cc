@@ -41,6 +41,7 @@ Result<api::HeartbeatReply> RolloutService::heartbeat(const api::NodeInfo& info)
     if (change.is_new || change.placement_changed) {
       answerWoken(watch_.markChanged({info.name}), later);
     }
+    addPublishedRows(info);
   }
   runAll(later);
   api::HeartbeatReply reply;
@@ -163,7 +164,15 @@ Result<api::PieceReportReply> RolloutService::reportPieces(const std::string& id
     if (!report.hashes.empty() && !r->stopped()) {
       HashJudgement j = r->judgeHashes(region, report.node, report.hashes);
       if (!j.accept.empty() || !j.confirm.empty()) {
-        Status committed = store_.commit(hashChunkOps(id, r->hashLog(), j.accept));
+        std::vector<StateOp> ops = hashChunkOps(id, r->hashLog(), j.accept);
+        if (const RegionState* rs = r->region(region); rs && !j.confirm.empty()) {
+          std::vector<bool> confirmed = rs->confirmed;
+          for (uint32_t p : j.confirm) confirmed[p] = true;
+          for (auto& op : confirmChunkOps(id, region, confirmed, j.confirm)) {
+            ops.push_back(std::move(op));
+          }
+        }
+        Status committed = store_.commit(ops);
         if (!committed.isOk()) {
           LOG_ERROR("cannot store accepted hashes of " << id << ": " << committed.message());
           return unavailable("cannot store accepted hashes: " + committed.message());
@@ -254,6 +263,21 @@ Result<api::RolloutStatus> RolloutService::requestPull(const std::string& node,
   return status;
 }
 
+void RolloutService::addPublishedRows(const api::NodeInfo& info) {
+  for (auto& [id, r] : rollouts_) {
+    if (r->terminal() || r->hasNode(info.name) || !r->matches(info)) continue;
+    const std::string model = r->record().request.model.toString();
+    if (std::find(info.models.begin(), info.models.end(), model) == info.models.end()) continue;
+    api::PieceReport ready;
+    ready.node = info.name;
+    ready.state = api::kNodeReady;
+    ready.pieces_done = r->manifest().pieceCount();
+    ready.bytes_done = r->manifest().totalBytes();
+    r->applyProgress(info, ready);
+    LOG_INFO("node " << info.name << " holds " << model << ": ready in rollout " << id);
+  }
+}
+
 Status RolloutService::ensurePlan(Rollout& rollout, const std::string& region) {
   if (rollout.region(region)) return Status::ok();
   StripePlan plan = planner_.plan(rollout.pieceSizes(), liveParticipants(rollout, region));
@@ -278,6 +302,7 @@ Status RolloutService::reassignDeadSeeders(Rollout& rollout, const std::string& 
   std::set<std::string> dead;
   for (const auto& s : rs->plan.seeders) {
     const NodeRecord* n = nodes_.find(s);
+    if (!n && reconnecting()) continue;  // not back yet after a controller restart
     if (!n || !nodes_.isLive(s) || n->info.region != region || !rollout.matches(n->info)) {
       dead.insert(s);
     }

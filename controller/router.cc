@@ -113,6 +113,12 @@ void Router::handle(const ApiRequest& request, const Responder& respond) const {
       return;
     }
     principal = std::move(who).value();
+    if (gate_) {
+      if (auto answer = gate_(request)) {
+        respond(std::move(*answer));
+        return;
+      }
+    }
   }
   RequestContext ctx{request, std::move(params), std::move(principal)};
   try {

@@ -3,6 +3,8 @@
 //   1. body size (413 above the limit),
 //   2. route lookup (404 unknown path, 405 known path with another method),
 //   3. authentication through the Authenticator (401), unless the route is public,
+//   4. the gate, if one is set, unless the route is public (an HA follower answers
+//      503 not_leader there instead of the handler),
 // and it turns a handler's exception into a 500 so nothing escapes.
 //
 // Patterns are '/'-separated; a segment may hold one {param} with a literal
@@ -16,6 +18,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +38,9 @@ struct RequestContext {
 // Answers through `respond` exactly once, possibly later and from another thread.
 using Handler = std::function<void(const RequestContext& ctx, Responder respond)>;
 
+// Answers a request in place of its handler, or nullopt to let it through.
+using Gate = std::function<std::optional<ApiResponse>(const ApiRequest& request)>;
+
 class Router {
  public:
   explicit Router(const Authenticator& auth, size_t max_body_bytes = kMaxRequestBodyBytes);
@@ -42,6 +48,9 @@ class Router {
   // `is_public` routes (health checks) skip authentication.
   void add(const std::string& method, const std::string& pattern, Handler handler,
            bool is_public = false);
+
+  // Set at start-up, before requests arrive; must be thread-safe itself.
+  void setGate(Gate gate) { gate_ = std::move(gate); }
 
   void handle(const ApiRequest& request, const Responder& respond) const;
 
@@ -67,6 +76,7 @@ class Router {
   const Authenticator& auth_;
   size_t max_body_bytes_;
   std::vector<Route> routes_;
+  Gate gate_;
 };
 
 }  // namespace shardcast::controller

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <utility>
 
 #include "common/log.h"
 #include "controller/handlers.h"
@@ -24,22 +25,32 @@ Server::Server(ServerConfig config)
     : config_(std::move(config)),
       registry_(ObjectStoreRegistry::withBuiltins()),
       auth_(makeAuthenticator(config_.token)),
-      service_(registry_, clock_, store_, config_.controller),
       router_(*auth_),
-      listener_(router_) {
-  registerRoutes(router_, service_);
-}
+      listener_(router_) {}
 
 Server::~Server() { stop(); }
 
+Status Server::openState() {
+  if (config_.state_store.kind == "etcd") return openReplicated();
+  ASSIGN_OR_RETURN(store_, openStateStore(config_.state_store));
+  service_ = std::make_unique<RolloutService>(registry_, clock_, *store_, config_.controller);
+  ASSIGN_OR_RETURN(StateSnapshot snapshot, store_->load());
+  RETURN_IF_ERROR(service_->restore(snapshot));
+  registerRoutes(router_, *service_);
+  return Status::ok();
+}
+
 Status Server::start() {
+  RETURN_IF_ERROR(openState());
   ASSIGN_OR_RETURN(address_, listener_.open(config_.listen_host, config_.listen_port));
   started_ = true;
   sweeper_ = std::thread([this] { sweepLoop(); });
   LOG_INFO("controller listening on http://" << address_ << " (auth: "
                                              << (config_.token.empty() ? "none" : "bearer token")
+                                             << ", state: " << config_.state_store.kind
                                              << ", node timeout " << config_.controller.node_timeout_ms
                                              << " ms)");
+  if (replica_) startReplication();
   if (!config_.ready_file.empty()) {
     Status written = writeReadyFile();
     if (!written.isOk()) {
@@ -54,13 +65,14 @@ void Server::stop() {
   if (!started_) return;
   started_ = false;
   LOG_INFO("controller stopping");
+  if (replica_) stopReplication();  // a leader resigns first: a follower takes over
   {
     std::lock_guard<std::mutex> l(mu_);
     stopping_ = true;
   }
   wake_.notify_all();
   // Long-polls first: closing the listener waits for every open request.
-  service_.shutdown();
+  service_->shutdown();
   listener_.close();
   if (sweeper_.joinable()) sweeper_.join();
   LOG_INFO("controller stopped");
@@ -71,8 +83,10 @@ void Server::sweepLoop() {
   while (!stopping_) {
     wake_.wait_for(l, std::chrono::milliseconds(config_.sweep_interval_ms));
     if (stopping_) break;
+    bool takeover = std::exchange(takeover_pending_, false);
     l.unlock();
-    service_.tick();
+    if (takeover) takeOver();
+    if (serving()) service_->tick();
     l.lock();
   }
 }

@@ -9,6 +9,7 @@
 //   manifests/<name>/<version>          the manifest of a model version
 //   stripes/<id>/<region>               a region's stripe plan
 //   hashes/<id>/<chunk>                 accepted hashes, kHashChunkSize per chunk
+//   confirmed/<id>/<region>/<chunk>     pieces the region's seeders finished (bitfield)
 // Values stay small (etcd takes requests <= 1.5 MiB): large lists are chunked.
 //
 // Implementations are thread-safe. Not responsible for encoding rollouts: see

@@ -17,6 +17,7 @@ import traceback
 
 from . import mode_bittorrent, mode_direct, mode_shardcast, report
 from .context import ModeResult, RunContext
+from . import calibrate
 from .model import write_model, write_probe
 from .procs import ProcessGroup
 from .topology import Topology, sweep_leftovers
@@ -46,6 +47,11 @@ def parse_args(argv):
     ap.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     ap.add_argument("--shards", type=int, default=2, help="safetensors shards of the model")
     ap.add_argument("--piece-size", default="", help="shardcast deploy --piece-size (default: CLI's)")
+    ap.add_argument("--controller-arg", action="append", default=[], metavar="FLAG",
+                    help="extra shardcast-controller flag, e.g. --controller-arg=--max-seeders=8 "
+                         "(repeatable)")
+    ap.add_argument("--agent-arg", action="append", default=[], metavar="FLAG",
+                    help="extra shardcast-agent flag for every agent (repeatable)")
     ap.add_argument("--timeout", type=float, default=0,
                     help="seconds per mode (default: 4 x N x F/B + 60)")
     ap.add_argument("--subnet", default="10.203.0.0/16", help="private range used inside the rig")
@@ -160,12 +166,15 @@ def main(argv=None):
         timeout = args.timeout or 4 * args.agents * floor_nominal + 60
         ctx = RunContext(topo, group, workdir, origin_root, files, args.size_bytes, args.rate_bps,
                          timeout, bin_dir=bin_dir, piece_size=args.piece_size or None,
-                         settle_s=args.settle, verify=not args.no_verify)
+                         settle_s=args.settle, verify=not args.no_verify,
+                         controller_args=args.controller_arg, agent_args=args.agent_arg)
         ctx.digests = digests
         ctx.B_bps, samples = mode_direct.measure_B(ctx, probe_path, probe_size)
         header = {"F": ctx.F, "B_bps": round(ctx.B_bps), "B_nominal_bps": args.rate_bps,
                   "B_samples_bps": [round(s) for s in samples], "N": args.agents,
-                  "zones": args.zones, "floor_s": round(ctx.F * 8 / ctx.B_bps, 4)}
+                  "zones": args.zones, "floor_s": round(ctx.F * 8 / ctx.B_bps, 4),
+                  "cpus": os.cpu_count(),
+                  "page_cache_fill_cpu_s_per_GB": calibrate.page_cache_fill_cpu_s_per_GB(workdir)}
         for mode in modes:
             log(f"== {mode}: N={args.agents} F={args.size_bytes} (timeout {timeout:.0f}s)")
             try:

@@ -25,7 +25,8 @@ def child_env():
 
 class RunContext:
     def __init__(self, topo, group, workdir, origin_root, files, size, rate_bps, timeout_s,
-                 bin_dir=None, piece_size=None, settle_s=1.0, verify=True):
+                 bin_dir=None, piece_size=None, settle_s=1.0, verify=True,
+                 controller_args=(), agent_args=()):
         self.topo = topo
         self.group = group
         self.workdir = workdir
@@ -38,6 +39,8 @@ class RunContext:
         self.bin_dir = bin_dir
         self.piece_size = piece_size
         self.settle_s = settle_s
+        self.controller_args = list(controller_args)  # extra flags for the controller
+        self.agent_args = list(agent_args)            # extra flags for every agent
         self.verify = verify
         self.env = child_env()
 

@@ -99,7 +99,7 @@ def run(ctx):
             "controller", ctl.ns,
             [os.path.join(bindir, "shardcast-controller"), "--listen", f"{ctl.ip}:{CONTROLLER_PORT}",
              "--ready-file", ready, "--data-dir", os.path.join(mdir, "controller"),
-             "--log-level", "info"],
+             "--log-level", "info"] + ctx.controller_args,
             os.path.join(mdir, "controller.log"), env=ctx.env)
         controller_url = "http://" + _wait_ready_file(controller, ready, "shardcast-controller")
         for a in topo.agents:
@@ -113,7 +113,7 @@ def run(ctx):
                     [os.path.join(bindir, "shardcast-agent"), "--name", a.name, "--region", REGION,
                      "--zone", f"z{a.zone}", "--controller", controller_url, "--data-dir", data,
                      "--listen", f"{a.ip}:{AGENT_PORT}", "--advertise-addr", f"{a.ip}:{AGENT_PORT}",
-                     "--ready-file", ready, "--log-level", "info"],
+                     "--ready-file", ready, "--log-level", "info"] + ctx.agent_args,
                     os.path.join(mdir, f"agent-{a.name}.log"), env=ctx.env)}
         for name, ag in agents.items():
             ag["addr"] = _wait_ready_file(ag["proc"], ag["ready"], f"agent {name}")

@@ -34,6 +34,10 @@ def table(header, rows, skipped):
            f"B = {header['B_bps'] / 1e6:.1f} Mbit/s measured goodput of one link "
            f"(nominal {header['B_nominal_bps'] / 1e6:.0f} Mbit/s), N = {header['N']}, "
            f"zones = {header['zones']}, floor F/B = {header['floor_s']:.2f} s"]
+    if header.get("page_cache_fill_cpu_s_per_GB") is not None:
+        out.append(f"machine: {header.get('cpus')} CPUs; writing 1 GB of new data into the page "
+                   f"cache costs {header['page_cache_fill_cpu_s_per_GB']:.2f} CPU s here "
+                   f"(every receiver pays it)")
     cells = [[h for h, _, _ in COLUMNS]]
     for m in rows:
         cells.append([_cell(m, k, f) for _, k, f in COLUMNS])

@@ -330,6 +330,29 @@ class Cluster:
                 *extra]
         self.controller, addr = self._start("controller", argv, ready, env=env)
         self.controller_url = "http://" + addr
+        self.controller_argv, self.controller_env = argv, env
+        return self.controller_url
+
+    def restart_controller(self, timeout=30):
+        """Starts the controller again with the same flags, on the port it had
+        (agents keep their --controller URL) and the same --data-dir, e.g. after
+        SIGKILL. Retries while the port is still held by the dead process."""
+        port = self.controller_url.rsplit(":", 1)[1]
+        argv = list(self.controller_argv)
+        argv[argv.index("--listen") + 1] = "127.0.0.1:" + port
+        ready = argv[argv.index("--ready-file") + 1]
+        deadline = time.monotonic() + timeout
+        while True:
+            if os.path.exists(ready):
+                os.unlink(ready)
+            try:
+                self.controller, addr = self._start("controller", argv, ready, env=self.controller_env)
+                break
+            except HarnessError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)  # the port is not free yet: try again
+        self.controller_url = "http://" + addr
         return self.controller_url
 
     def start_agent(self, name, region, zone="", *extra, env=None):

@@ -43,7 +43,9 @@ TEST_CASE("bad flags are one clear error") {
 TEST_CASE("help, version and check-config are actions") {
   CHECK(parseAgentFlags({"--help"})->action == AgentAction::kHelp);
   CHECK(parseAgentFlags({"--version"})->action == AgentAction::kVersion);
-  CHECK(parseAgentFlags({"--data-dir", "d", "--check-config"})->action == AgentAction::kCheckConfig);
+  testing::TempDir dir;
+  CHECK(parseAgentFlags({"--data-dir", dir.path(), "--check-config"})->action ==
+        AgentAction::kCheckConfig);
 }
 
 TEST_CASE("the cluster token is read from its file, trimmed") {

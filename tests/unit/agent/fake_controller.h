@@ -66,6 +66,15 @@ class FakeController {
     std::lock_guard<std::mutex> lock(mu_);
     acceptLocked(api::PieceHash{piece, sha256});
   }
+  // While down, every route answers 503 (a controller outage or restart).
+  void setDown(bool down) {
+    std::lock_guard<std::mutex> lock(mu_);
+    down_ = down;
+  }
+  size_t refused() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return refused_;
+  }
   void setRolloutState(const std::string& state) {
     std::lock_guard<std::mutex> lock(mu_);
     state_ = state;
@@ -99,6 +108,10 @@ class FakeController {
                                     const std::string& query_node, uint64_t hash_cursor,
                                     const std::string& body) {
     std::lock_guard<std::mutex> lock(mu_);
+    if (down_) {
+      ++refused_;
+      return {503, api::errorBody("unavailable", "the controller is down (test)").dump()};
+    }
     const std::string rollout_path = "/v1/rollouts/" + rollout_id_;
     const ModelRef& ref = manifest_.model();
     if (method == "GET" && path == rollout_path) {
@@ -185,6 +198,8 @@ class FakeController {
   std::map<std::string, std::vector<uint32_t>> stripes_;
   std::vector<api::PeerEntry> peers_;
   bool auto_accept_ = false;
+  bool down_ = false;
+  size_t refused_ = 0;
   std::vector<api::PieceHash> accepted_;
   std::vector<api::PieceHash> reported_;
   std::vector<api::PieceReport> reports_;

@@ -128,6 +128,40 @@ TEST_CASE("origin pieces are held, unserved, until their hash is accepted") {
   CHECK(ctl.reportedHashes().size() == f.manifest.pieceCount());
 }
 
+TEST_CASE("a controller outage: the worker keeps going, then re-reports what it pulled") {
+  testing::TempDir origin;
+  auto f = fixture();
+  FakeController ctl(f.manifest, writeOrigin(origin, f));
+  std::vector<uint32_t> all;
+  for (uint32_t i = 0; i < f.manifest.pieceCount(); ++i) all.push_back(i);
+  ctl.setStripe("n1", all);
+
+  Agent a(ctl, "n1", "", /*origin_concurrency=*/1);
+  a.worker->start();
+  REQUIRE(eventually([&] { return ctl.reportedHashes().size() == 2; }));  // 2 x 1 held
+  const auto before = ctl.reportedHashes();
+
+  ctl.setDown(true);  // the controller dies (or restarts and forgot what it heard)
+  REQUIRE(eventually([&] { return ctl.refused() >= 3; }));  // retried with backoff
+  CHECK(a.worker->phase() == RolloutWorker::Phase::kFetching);
+  ctl.setDown(false);
+
+  // Back: the pieces pulled from the origin are reported again, with progress.
+  auto count = [&](uint32_t piece) {
+    size_t n = 0;
+    for (const auto& h : ctl.reportedHashes()) n += h.piece == piece;
+    return n;
+  };
+  REQUIRE(eventually([&] { return count(before[0].piece) == 2 && count(before[1].piece) == 2; }));
+  CHECK(ctl.lastReport("n1").state == api::kNodeFetching);
+
+  ctl.setAutoAccept(true);
+  REQUIRE(eventually([&] { return ctl.lastReport("n1").state == api::kNodeReady; }));
+  for (const auto& [path, bytes] : f.content) CHECK(a.published(path) == bytes);
+  // Nothing was pulled from the origin twice.
+  CHECK(ctl.lastReport("n1").bytes_from_origin == f.manifest.totalBytes());
+}
+
 TEST_CASE("a peer serving bad bytes is put aside and reported; the model comes out right") {
   testing::TempDir origin;
   auto f = fixture();
