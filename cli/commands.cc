@@ -156,7 +156,7 @@ int runDeploy(const std::vector<std::string>& args) {
   const char* usage =
       "shardcast deploy NAME:VERSION --source URI|JSON [--source ...] [--source-endpoint URL] "
       "[--source-region R] [--source-addressing path|virtual] [--source-credentials NAME] "
-      "[--regions a,b] [--selector k=v,...] [--piece-size 16MiB] [--wait]\n"
+      "[--regions a,b] [--selector k=v,...] [--piece-size SIZE] [--wait]\n"
       "  A --source is a URI (s3://bucket/prefix/, gs://, az://account/container/prefix/,\n"
       "  http(s)://host/prefix/, file:///dir/) or a JSON source object, e.g.\n"
       "  --source '{\"uri\": \"s3://models/llama/\", \"endpoint\": \"http://minio:9000\",\n"
@@ -174,7 +174,7 @@ int runDeploy(const std::vector<std::string>& args) {
   p.addValue("source-credentials", "credentials NAME of a single --source URI (resolved on each node)");
   p.addValue("regions", "comma-separated regions to deploy to (default: all)");
   p.addValue("selector", "node labels that must match, k=v,k2=v2");
-  p.addValue("piece-size", "piece size", "16MiB");
+  p.addValue("piece-size", "piece size, e.g. 4MiB (default: by model size, 4 MiB per GiB, 4 to 16 MiB)");
   p.addBool("wait", "wait until the rollout ends; exit 0 ready, 2 degraded, 1 failed");
   if (int rc = parseOrExit(p, args, usage); rc >= 0) return rc;
   if (p.positional().size() != 1) {
@@ -198,9 +198,11 @@ int runDeploy(const std::vector<std::string>& args) {
   auto sel = parseLabels(p.value("selector"));
   if (!sel.isOk()) return fail(sel.status().message()), kExitUsage;
   req.target.selector = *sel;
-  auto ps = p.bytes("piece-size");
-  if (!ps.isOk()) return fail(ps.status().message()), kExitUsage;
-  req.piece_size = *ps;
+  if (!p.value("piece-size").empty()) {
+    auto ps = p.bytes("piece-size");
+    if (!ps.isOk()) return fail(ps.status().message()), kExitUsage;
+    req.piece_size = *ps;
+  }
 
   auto client = makeClient(p);
   if (!client.isOk()) return fail(client.status().message()), kExitUsage;

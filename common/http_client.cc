@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/hex_digit.h"
+
 namespace shardcast {
 namespace {
 
@@ -168,13 +170,6 @@ Status curlError(CURLcode rc, const char* errbuf, const HttpRequest& req) {
   return unavailable(msg);
 }
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 std::string HttpResponse::header(const std::string& name) const {
@@ -284,8 +279,8 @@ Result<std::string> urlDecode(std::string_view s, bool plus_is_space) {
       out += (plus_is_space && s[i] == '+') ? ' ' : s[i];
       continue;
     }
-    int hi = i + 2 < s.size() ? hexValue(s[i + 1]) : -1;
-    int lo = i + 2 < s.size() ? hexValue(s[i + 2]) : -1;
+    int hi = i + 2 < s.size() ? hexDigitValue(s[i + 1]) : -1;
+    int lo = i + 2 < s.size() ? hexDigitValue(s[i + 2]) : -1;
     if (hi < 0 || lo < 0) {
       return invalidArgument("malformed percent-escape at offset " + std::to_string(i));
     }

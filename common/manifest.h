@@ -25,6 +25,15 @@ inline constexpr uint64_t kMinPieceSize = 64ull << 10;
 inline constexpr uint64_t kMaxPieceSize = 256ull << 20;
 inline constexpr size_t kMaxManifestFiles = 200000;
 
+// The piece size of a rollout that names none: F / 256 rounded down to a power of
+// two, between 4 MiB and kDefaultPieceSize (16 MiB from 4 GiB up). A region's
+// swarm can only start once its seeders hold whole pieces, which takes about
+// S x piece / (origin rate): small models need small pieces to start early, all
+// models big enough pieces to keep the per-piece cost (requests, hashes, reports)
+// low. Measured on the rig (bench/README.md): at N = 16, F = 1 GiB, 4 MiB pieces
+// beat both 1 MiB (CPU per piece) and 16 MiB (the swarm starts late).
+uint64_t autoPieceSize(uint64_t total_bytes);
+
 struct ManifestFile {
   std::string path;               // validated relative path
   uint64_t size = 0;

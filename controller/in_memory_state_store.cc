@@ -15,14 +15,7 @@ Status InMemoryStateStore::commit(const std::vector<StateOp>& ops,
     return ioError("state store commit failed (injected for test)");
   }
   if (ops.empty()) return Status::ok();
-  for (const auto& op : ops) {
-    if (op.kind == StateOp::Kind::kPut) {
-      state_.entries[op.key] = op.value;
-    } else {
-      state_.entries.erase(op.key);
-    }
-  }
-  ++state_.revision;
+  applyStateOps(state_, ops);
   ++commits_;
   return Status::ok();
 }

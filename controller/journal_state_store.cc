@@ -31,17 +31,6 @@ bool parseSegmentName(const std::string& name, uint64_t* base) {
   return true;
 }
 
-void applyOps(StateSnapshot& state, const std::vector<StateOp>& ops) {
-  for (const auto& op : ops) {
-    if (op.kind == StateOp::Kind::kPut) {
-      state.entries[op.key] = op.value;
-    } else {
-      state.entries.erase(op.key);
-    }
-  }
-  ++state.revision;
-}
-
 }  // namespace
 
 std::string journalSegmentName(uint64_t base) {
@@ -164,7 +153,7 @@ Status JournalStateStore::replaySegment(const std::string& name, bool last) {
                         std::to_string(rec.offset) + ": " + ops.status().message() + "." +
                         kRestoreHint);
     }
-    applyOps(state_, *ops);
+    applyStateOps(state_, *ops);
   }
   if (!last) return Status::ok();
   ASSIGN_OR_RETURN(active_, fs_->openAppend(file));
@@ -218,7 +207,7 @@ Status JournalStateStore::commit(const std::vector<StateOp>& ops,
     broken_ = synced;
     return synced.withContext("journal");
   }
-  applyOps(state_, ops);
+  applyStateOps(state_, ops);
   if (++segment_records_ >= next_compaction_) {
     Status compacted = compact();
     if (!compacted.isOk()) {

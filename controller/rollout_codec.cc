@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/api/rollout.h"
+#include "common/hex_digit.h"
 #include "common/sha256.h"
 
 namespace shardcast::controller {
@@ -19,13 +20,6 @@ std::string chunkSegment(size_t chunk) {
   char buf[24];
   std::snprintf(buf, sizeof buf, "%06zu", chunk);
   return buf;
-}
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace
@@ -70,8 +64,8 @@ Result<std::vector<std::string>> splitKey(const std::string& key) {
     if (c == '/') {
       out.emplace_back();
     } else if (c == '%') {
-      int hi = i + 2 < key.size() ? hexValue(key[i + 1]) : -1;
-      int lo = i + 2 < key.size() ? hexValue(key[i + 2]) : -1;
+      int hi = i + 2 < key.size() ? hexDigitValue(key[i + 1]) : -1;
+      int lo = i + 2 < key.size() ? hexDigitValue(key[i + 2]) : -1;
       if (hi < 0 || lo < 0) return corruption("state key '" + key.substr(0, 200) + "' has a bad escape");
       out.back().push_back(static_cast<char>(hi * 16 + lo));
       i += 2;
@@ -138,7 +132,7 @@ std::vector<StateOp> confirmChunkOps(const std::string& id, const std::string& r
     for (size_t i = 0; i < kHashChunkSize; ++i) {
       size_t p = chunk * kHashChunkSize + i;
       if (p >= confirmed.size() || !confirmed[p]) continue;
-      int v = hexValue(bits[i / 4]) | (8 >> (i % 4));
+      int v = hexDigitValue(bits[i / 4]) | (8 >> (i % 4));
       bits[i / 4] = kHex[v];
     }
     ops.push_back(StateOp::put(confirmChunkKey(id, region, chunk), bits));
@@ -236,7 +230,7 @@ Result<std::vector<uint32_t>> decodeConfirmChunk(const json& v, size_t chunk, ui
   const std::string& bits = v.get_ref<const std::string&>();
   std::vector<uint32_t> out;
   for (size_t i = 0; i < kHashChunkSize; ++i) {
-    int nibble = hexValue(bits[i / 4]);
+    int nibble = hexDigitValue(bits[i / 4]);
     if (nibble < 0) return corruption("stored confirmation chunk is not hex");
     if (!(nibble & (8 >> (i % 4)))) continue;
     size_t p = chunk * kHashChunkSize + i;

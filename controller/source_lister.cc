@@ -189,7 +189,10 @@ Result<Manifest> SourceLister::buildManifest(const api::RolloutRequest& request)
     }
     files.push_back(std::move(f));
   }
-  auto manifest = Manifest::create(request.model, request.piece_size, std::move(files));
+  uint64_t total = 0;
+  for (const ManifestFile& f : files) total += f.size;
+  const uint64_t piece_size = request.piece_size ? request.piece_size : autoPieceSize(total);
+  auto manifest = Manifest::create(request.model, piece_size, std::move(files));
   if (!manifest.isOk()) {
     return invalidArgument("the sources cannot form a model: " + manifest.status().message(),
                            "source_invalid");

@@ -45,6 +45,19 @@ struct StateSnapshot {
   std::map<std::string, nlohmann::json> entries;
 };
 
+// Applies a batch to `state` and advances its revision: what every store does to
+// its copy of the state once a commit is durable.
+inline void applyStateOps(StateSnapshot& state, const std::vector<StateOp>& ops) {
+  for (const auto& op : ops) {
+    if (op.kind == StateOp::Kind::kPut) {
+      state.entries[op.key] = op.value;
+    } else {
+      state.entries.erase(op.key);
+    }
+  }
+  ++state.revision;
+}
+
 class StateStore {
  public:
   virtual ~StateStore() = default;

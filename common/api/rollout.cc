@@ -65,7 +65,7 @@ Result<RolloutRequest> rolloutRequestFromJson(const json& j) {
     ASSIGN_OR_RETURN(r.target, targetFromJson(j["target"], true));
   }
   RETURN_IF_ERROR(readU64(j, "piece_size", r.piece_size, false));
-  if (r.piece_size < kMinPieceSize || r.piece_size > kMaxPieceSize) {
+  if (j.contains("piece_size") && (r.piece_size < kMinPieceSize || r.piece_size > kMaxPieceSize)) {
     return invalidArgument("field 'piece_size' must be between " + std::to_string(kMinPieceSize) +
                            " and " + std::to_string(kMaxPieceSize));
   }
@@ -73,10 +73,11 @@ Result<RolloutRequest> rolloutRequestFromJson(const json& j) {
 }
 
 json toJson(const RolloutRequest& r) {
-  return {{"model", r.model.toString()},
-          {"sources", sourcesToJson(r.sources)},
-          {"target", targetToJson(r.target)},
-          {"piece_size", r.piece_size}};
+  json j = {{"model", r.model.toString()},
+            {"sources", sourcesToJson(r.sources)},
+            {"target", targetToJson(r.target)}};
+  if (r.piece_size != 0) j["piece_size"] = r.piece_size;
+  return j;
 }
 
 json toJson(const RolloutStatus& s) {

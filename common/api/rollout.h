@@ -42,7 +42,7 @@ struct RolloutRequest {
   ModelRef model;
   std::vector<SourceSpec> sources;  // replicas of the same content, at least one
   RolloutTarget target;
-  uint64_t piece_size = kDefaultPieceSize;
+  uint64_t piece_size = 0;  // 0 = chosen from the model's size (autoPieceSize)
 };
 
 // Strict: {"model": "name:version", "sources": [uri | {uri, ...}], "target"?:

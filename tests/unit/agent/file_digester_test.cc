@@ -25,6 +25,21 @@ testing::ModelFixture checkedFixture() {
   return f;
 }
 
+// An empty version of the fixture's model in a fresh data dir.
+struct OpenVersion {
+  explicit OpenVersion(const testing::ModelFixture& f) {
+    auto cs = ContentStore::open(dir.path());
+    REQUIRE(cs.isOk());
+    contents = std::move(cs).value();
+    auto vs = contents->openVersion(f.manifest);
+    REQUIRE(vs.isOk());
+    store = std::move(vs).value();
+  }
+  DataDir dir;
+  std::unique_ptr<ContentStore> contents;
+  std::shared_ptr<VersionStore> store;
+};
+
 void land(VersionStore& vs, const testing::ModelFixture& f, uint32_t piece) {
   std::string bytes = f.piece(piece);
   REQUIRE(vs.writePiece(piece, bytes.data(), bytes.size()).isOk());
@@ -33,13 +48,9 @@ void land(VersionStore& vs, const testing::ModelFixture& f, uint32_t piece) {
 }
 
 TEST_CASE("advance hashes verified prefixes only; digest equals each file's SHA-256") {
-  DataDir dir;
   auto f = checkedFixture();
-  auto cs = ContentStore::open(dir.path());
-  REQUIRE(cs.isOk());
-  auto vs = (*cs)->openVersion(f.manifest);
-  REQUIRE(vs.isOk());
-  VersionStore& store = **vs;
+  OpenVersion version(f);
+  VersionStore& store = *version.store;
   FileDigester digester(f.manifest);
 
   // a.bin is pieces 0-3, b.bin 4-5, c.txt 6. Out of order: 1 first, then 0.
@@ -59,23 +70,16 @@ TEST_CASE("advance hashes verified prefixes only; digest equals each file's SHA-
 }
 
 TEST_CASE("digest hashes what advance did not reach") {
-  DataDir dir;
   auto f = checkedFixture();
-  auto cs = ContentStore::open(dir.path());
-  REQUIRE(cs.isOk());
-  auto vs = (*cs)->openVersion(f.manifest);
-  REQUIRE(vs.isOk());
+  OpenVersion full(f);
   FileDigester digester(f.manifest);
-  for (uint32_t p = f.manifest.pieceCount(); p-- > 0;) land(**vs, f, p);
-  CHECK(*digester.digest(**vs, 0) == f.manifest.files()[0].sha256);
-  CHECK(*digester.digest(**vs, 1) == f.manifest.files()[1].sha256);
+  for (uint32_t p = f.manifest.pieceCount(); p-- > 0;) land(*full.store, f, p);
+  CHECK(*digester.digest(*full.store, 0) == f.manifest.files()[0].sha256);
+  CHECK(*digester.digest(*full.store, 1) == f.manifest.files()[1].sha256);
   // A piece that is not verified cannot be hashed.
+  OpenVersion empty(f);
   FileDigester early(f.manifest);
-  DataDir other;
-  auto cs2 = ContentStore::open(other.path());
-  auto vs2 = (*cs2)->openVersion(f.manifest);
-  REQUIRE(vs2.isOk());
-  CHECK_FALSE(early.digest(**vs2, 0).isOk());
+  CHECK_FALSE(early.digest(*empty.store, 0).isOk());
 }
 
 }  // namespace

@@ -121,3 +121,17 @@ TEST_CASE("model refs follow DESIGN §3") {
   CHECK_FALSE(parseModelRef(std::string(129, 'a') + ":v").isOk());
   CHECK(parseModelRef(std::string(128, 'a') + ":v").isOk());
 }
+
+namespace shardcast {
+TEST_CASE("auto piece size: 4 MiB per GiB of model, a power of two from 4 to 16 MiB") {
+  constexpr uint64_t MiB = 1ull << 20, GiB = 1ull << 30;
+  CHECK(autoPieceSize(0) == 4 * MiB);
+  CHECK(autoPieceSize(100 * MiB) == 4 * MiB);
+  CHECK(autoPieceSize(2 * GiB - 1) == 4 * MiB);
+  CHECK(autoPieceSize(2 * GiB) == 8 * MiB);
+  CHECK(autoPieceSize(3 * GiB) == 8 * MiB);
+  CHECK(autoPieceSize(4 * GiB) == 16 * MiB);
+  CHECK(autoPieceSize(140 * GiB) == kDefaultPieceSize);
+  CHECK(autoPieceSize(700 * GiB) == kDefaultPieceSize);
+}
+}  // namespace shardcast
