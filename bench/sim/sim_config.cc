@@ -63,6 +63,7 @@ void declareFlags(FlagParser& p) {
   p.addValue("straggler-factor", "straggler link rate / B", "0.5");
   p.addValue("churn", "fraction of nodes that leave mid-run (and as many join, see --churn-join)", "0");
   p.addValue("churn-join", "fraction of N that join mid-run with nothing (default: --churn)");
+  p.addBool("churn-spare-seeders", "leavers are never origin seeders");
   p.addValue("churn-window", "when nodes leave/join, as fractions of F/B: FROM,TO", "0.2,0.8");
   p.addValue("peer-requests", "agent --peer-requests: requests in flight per peer", "2");
   p.addValue("max-inflight", "agent --max-inflight: piece requests in flight", "8");
@@ -289,6 +290,7 @@ Result<ParsedSimFlags> parseSimFlags(const std::vector<std::string>& args) {
   if (!seed.isOk()) return seed.status();
   c.seed = *seed;
   c.cancel_duplicates = p.flag("cancel-duplicates");
+  c.churn_spares_seeders = p.flag("churn-spare-seeders");
   RETURN_IF_ERROR(applyRates(p, c));
   RETURN_IF_ERROR(applyDurations(p, c));
   RETURN_IF_ERROR(applyMix(p, c));

@@ -34,6 +34,7 @@ struct SimConfig {
   double churn_leave = 0;             // fraction of nodes that leave mid-run
   double churn_join = 0;              // fraction of N that join mid-run (empty nodes)
   double churn_from = 0.2, churn_to = 0.8;  // window, as fractions of F/B
+  bool churn_spares_seeders = false;  // leavers are drawn from non-seeders only
 
   // Agent knobs (agent/agent_config.h, rollout_worker.h, swarm_fetcher.h).
   uint32_t peer_requests = 2;         // --peer-requests: requests in flight per peer

@@ -121,6 +121,7 @@ std::string resultJson(const SimResult& r) {
                 {"aggregate_rate_bps", static_cast<uint64_t>(std::llround(c.aggregate_rate * 8))},
                 {"stragglers", c.stragglers},
                 {"churn", c.churn_leave},
+                {"churn_spares_seeders", c.churn_spares_seeders},
                 {"cancel_duplicates", c.cancel_duplicates}};
   j["step_s"] = r.step_s;
   j["events"] = r.events;

@@ -72,11 +72,13 @@ void SwarmSim::planChurn() {
   const double floor_s = static_cast<double>(c_.size) / c_.rate;
   std::uniform_real_distribution<double> when(c_.churn_from * floor_s, c_.churn_to * floor_s);
   const uint32_t n0 = c_.nodes;
-  std::vector<uint32_t> order(n0);
-  for (uint32_t i = 0; i < n0; ++i) order[i] = i;
+  std::vector<uint32_t> order;
+  for (uint32_t i = 0; i < n0; ++i) {
+    if (!c_.churn_spares_seeders || nodes_[i].stripe.empty()) order.push_back(i);
+  }
   std::shuffle(order.begin(), order.end(), rng_);
   const uint32_t leaves = static_cast<uint32_t>(std::lround(c_.churn_leave * n0));
-  for (uint32_t k = 0; k < leaves && k < n0; ++k) push(when(rng_), Ev::kLeave, order[k]);
+  for (uint32_t k = 0; k < leaves && k < order.size(); ++k) push(when(rng_), Ev::kLeave, order[k]);
   for (uint32_t i = n0; i < nodes_.size(); ++i) push(when(rng_), Ev::kJoin, i);
 }
 

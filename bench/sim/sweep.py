@@ -2,15 +2,18 @@
 """Runs the simulator over the sweep of issue 4 and prints one table (markdown) and,
 with --out, writes every point's JSON object to a file.
 
-  bench/sim/sweep.py [--bin-dir build] [--out sweep.json] [--quick] [--only REGEX] [-j 1]
+  bench/sim/sweep.py [--bin-dir build] [--out sweep.json] [--quick] [--big] [--only REGEX] [-j 1]
+                     [--sim-args '--seed 2']
 
-Points (B = 250 Mbit/s, one region, 16 MiB pieces unless said):
-  scale     N = 100, 1,000, 10,000 x F = 10 GB, 140 GB (700 GB at N = 10,000 with --big)
+Points (B = 250 Mbit/s, one region, piece size as the controller picks it, i.e.
+16 MiB from 4 GiB up, unless said):
+  scale     N = 100, 1,000, 10,000 x F = 10, 140 GB with the agent's defaults, and 10,
+            140, 700 GB with the tuned knobs (700 GB at N = 10,000 only with --big)
   pieces    4 / 16 / 64 MiB at N = 1,000, F = 10 GB
-  bundling  N = 1,000, F = 10 GB simulated with fewer, bigger pieces (the approximation
-            the 10,000-node points use), against the unbundled run
-  stress    5 % stragglers at B/2; churn (5 % leave, 5 % join) at N = 1,000
-  knobs     agent/controller settings at N = 10,000, F = 140 GB (the target's point)
+  bundling  N = 100, F = 140 GB simulated with 8345 (all), 2782, 928, 309 pieces: the
+            approximation the 10,000-node points use (928 pieces), against the real count
+  stress    5 % stragglers at B/2; churn (5 % leave, 5 % join) with and without
+            seeders leaving; 3 zones with zones smaller and larger than K
 --quick leaves out every N = 10,000 point. Each point prints its wall time; a 10,000-node
 point takes ~2-5 minutes on this machine.
 """
@@ -19,6 +22,7 @@ import concurrent.futures
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -26,29 +30,36 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 
-# The knob settings the sweep compares; "tuned" is what this sweep recommends.
-TUNED = ["--max-inflight", "32", "--peer-requests", "2"]
+# The knob settings the sweep compares: the agent's defaults, and what this sweep
+# recommends (one request per peer, 32 in flight, 32 peers per node).
+TUNED = ["--max-inflight", "32", "--peer-requests", "1", "--peers-per-node", "32"]
+TUNED16 = ["--max-inflight", "16", "--peer-requests", "1"]
 
 
 def points(big):
     p = []
     for n in (100, 1000, 10000):
-        for f in ("10GB", "140GB") + (("700GB",) if big and n == 10000 else ()):
-            p.append((f"scale N={n} F={f}", ["--nodes", str(n), "--size", f]))
+        for f in ("10GB", "140GB"):
+            p.append((f"defaults N={n} F={f}", ["--nodes", str(n), "--size", f]))
+        for f in ("10GB", "140GB") + (("700GB",) if big or n < 10000 else ()):
+            p.append((f"tuned N={n} F={f}", ["--nodes", str(n), "--size", f, *TUNED]))
+    p.append(("tuned16 N=10000 F=140GB", ["--nodes", "10000", "--size", "140GB", *TUNED16]))
     for ps in ("4MiB", "16MiB", "64MiB"):
-        p.append((f"pieces {ps} N=1000 F=10GB", ["--nodes", "1000", "--size", "10GB", "--piece-size", ps]))
-    for m in (300, 150, 75):
-        p.append((f"bundling max {m} pieces N=1000 F=10GB",
-                  ["--nodes", "1000", "--size", "10GB", "--max-sim-pieces", str(m)]))
-    p.append(("stragglers 5% at B/2 N=1000 F=10GB",
-              ["--nodes", "1000", "--size", "10GB", "--stragglers", "0.05"]))
-    p.append(("churn 5% N=1000 F=10GB", ["--nodes", "1000", "--size", "10GB", "--churn", "0.05"]))
-    p.append(("zones 3 N=1000 F=10GB", ["--nodes", "1000", "--size", "10GB", "--zones", "3"]))
-    for name, knobs in (("tuned", TUNED),
-                        ("tuned stragglers 5%", TUNED + ["--stragglers", "0.05"]),
-                        ("tuned churn 5%", TUNED + ["--churn", "0.05"])):
-        p.append((f"knobs {name} N=1000 F=140GB", ["--nodes", "1000", "--size", "140GB", *knobs]))
-        p.append((f"knobs {name} N=10000 F=140GB", ["--nodes", "10000", "--size", "140GB", *knobs]))
+        p.append((f"pieces {ps} tuned N=1000 F=10GB",
+                  ["--nodes", "1000", "--size", "10GB", "--piece-size", ps, *TUNED]))
+    # The approximation of the big points: fewer, bigger pieces (delays scaled along).
+    for m in (8345, 2782, 928, 309):
+        p.append((f"bundling max {m} pieces tuned N=100 F=140GB",
+                  ["--nodes", "100", "--size", "140GB", "--max-sim-pieces", str(m), "--step", "0.25s",
+                   *TUNED]))
+    p.append(("stragglers 5% at B/2 tuned N=1000 F=10GB",
+              ["--nodes", "1000", "--size", "10GB", "--stragglers", "0.05", *TUNED]))
+    p.append(("churn 5% (seeders stay) tuned N=1000 F=10GB",
+              ["--nodes", "1000", "--size", "10GB", "--churn", "0.05", "--churn-spare-seeders", *TUNED]))
+    p.append(("churn 5% (seeders too) tuned N=1000 F=10GB",
+              ["--nodes", "1000", "--size", "10GB", "--churn", "0.05", *TUNED]))
+    p.append(("zones 3 tuned N=48 F=10GB", ["--nodes", "48", "--size", "10GB", "--zones", "3", *TUNED]))
+    p.append(("zones 3 tuned N=1000 F=10GB", ["--nodes", "1000", "--size", "10GB", "--zones", "3", *TUNED]))
     return p
 
 
@@ -96,8 +107,9 @@ def main():
     ap.add_argument("--big", action="store_true", help="add F = 700 GB at N = 10,000")
     ap.add_argument("--only", default="", help="run only points whose name matches this regex")
     ap.add_argument("-j", "--jobs", type=int, default=1, help="points run at once (default 1)")
-    ap.add_argument("common", nargs="*", help="flags for every point (after --), e.g. --seed 2")
+    ap.add_argument("--sim-args", default="", help="flags for every point, e.g. '--seed 2'")
     args = ap.parse_args()
+    args.common = shlex.split(args.sim_args)
     sim = find_sim(args.bin_dir)
     if not sim:
         print("sweep.py: shardcast-sim not built (cmake --build build --target shardcast-sim, or "

@@ -6,7 +6,7 @@ defaults, over several seeds, and prints the rig's and the simulator's times sid
 side with the difference in %.
 
   sudo bench/rig --agents 16 --size 256MiB --rate 250mbit --baseline ceiling --json | tee rig.out
-  bench/sim/validate.py rig.out [--bin-dir build] [--seeds 5] [-- extra shardcast-sim flags]
+  bench/sim/validate.py rig.out [--bin-dir build] [--seeds 5] [--sim-args '--request-overhead 50ms']
 
 Calibration (each one printed, none hidden):
   * B is the rig's measured goodput of one link (not the tc rate); the origin's link too.
@@ -18,6 +18,9 @@ Calibration (each one printed, none hidden):
     run has the `ceiling` mode, the ceiling's throughput (N x F / its time) is the cap:
     nginx and curl cost less CPU per byte than agents, so that cap is optimistic.
     --no-cpu-cap turns both off.
+  * --efficiency: the goodput of many TCP flows sharing a tbf link (and of the agents
+    on a busy host) as a fraction of the single-flow probe B. Calibrate it on one run
+    (the ratio rig/sim of last-ready times at efficiency 1), check it on another.
   * --rtt: tbf queues of --latency-ms (20 ms) on each saturated link add queueing
     delay to every request; default 20ms here.
 Exit 0 when the simulated time to last ready is within --tolerance (default 5 %) of
@@ -26,6 +29,7 @@ the rig's, 1 when not, 2 on bad input.
 import argparse
 import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -55,10 +59,13 @@ def find_sim(bin_dir):
 
 def sim_args(rig, args):
     F, B, N = rig["F"], rig["B_bps"], rig["N"]
-    argv = ["--nodes", str(N), "--size", str(F), "--rate", f"{B}bit", "--files", str(args.shards),
+    eff = round(B * args.efficiency)
+    argv = ["--nodes", str(N), "--size", str(F), "--rate", f"{eff}bit", "--files", str(args.shards),
             "--zones", str(rig.get("zones", 1)), "--piece-size", args.piece_size, "--rtt", args.rtt,
             "--origin-latency", args.origin_latency, "--start-delay", args.start_delay, "--json"]
-    notes = [f"B = {B / 1e6:.1f} Mbit/s measured by the rig (links and origin)",
+    notes = [f"B = {B / 1e6:.1f} Mbit/s measured by the rig (one curl flow on an idle link)"
+             + ("" if args.efficiency == 1 else
+                f"; links and origin simulated at {args.efficiency:g} x B = {eff / 1e6:.1f} Mbit/s"),
              f"rtt {args.rtt} (tbf queueing), origin latency {args.origin_latency}, "
              f"start delay {args.start_delay}"]
     ceiling = rig.get("modes", {}).get("ceiling", {})
@@ -97,10 +104,14 @@ def main():
     ap.add_argument("--start-delay", default="0ms")
     ap.add_argument("--calibrate-from", default="", help="another rig output: its CPU cost per GB caps the sim")
     ap.add_argument("--no-cpu-cap", action="store_true", help="no CPU cap at all")
+    ap.add_argument("--efficiency", type=float, default=1.0,
+                    help="simulated link rate / measured B: the goodput of many TCP flows sharing one "
+                         "tbf link, calibrated on another run (default 1)")
     ap.add_argument("--tolerance", type=float, default=0.05)
     ap.add_argument("--json", action="store_true", help="print one JSON object as the last line")
-    ap.add_argument("extra", nargs="*", help="more shardcast-sim flags (after --)")
+    ap.add_argument("--sim-args", default="", help="more shardcast-sim flags, e.g. '--request-overhead 50ms'")
     args = ap.parse_args()
+    args.extra = shlex.split(args.sim_args)
 
     text = sys.stdin.read() if args.rig_output == "-" else open(args.rig_output).read()
     rig = last_json(text)

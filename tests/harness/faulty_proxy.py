@@ -34,6 +34,12 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
               "server", "date"}  # the last two: the proxy's own are sent
 
 
+def _cuttable(rng):
+    """True for a "bytes=A-B" range of at least two bytes: one that _drop can cut."""
+    m = re.fullmatch(r"bytes=(\d+)-(\d+)", rng.strip())
+    return bool(m) and int(m.group(2)) > int(m.group(1))
+
+
 class FaultyProxy:
     def __init__(self, upstream_host, upstream_port, fail_first=0, fail_every=0,
                  retry_after="1", drop_every=0, drop_after=65536, max_drops=1 << 30,
@@ -57,7 +63,9 @@ class FaultyProxy:
         self.port = None
 
     # --- decisions -------------------------------------------------------
-    def _decide(self):
+    def _decide(self, can_cut):
+        """The action for the next ranged GET; `can_cut` is False for a range too
+        short to cut mid-body (one byte), so a counted cut is always a real one."""
         with self._lock:
             self._ranged += 1
             n = self._ranged
@@ -66,7 +74,7 @@ class FaultyProxy:
                 self._counts[code] += 1
                 return code
             self._passed += 1
-            if (self.drop_every and self._passed % self.drop_every == 0
+            if (can_cut and self.drop_every and self._passed % self.drop_every == 0
                     and self._counts["dropped"] < self.max_drops):
                 self._counts["dropped"] += 1
                 return "drop"
@@ -114,7 +122,7 @@ class FaultyProxy:
                 region = m.group(1) if m else "?"
                 proxy._enter(region)
                 try:
-                    action = proxy._decide()
+                    action = proxy._decide(_cuttable(rng))
                     if action in ("503", "429"):
                         return proxy._error(self, int(action))
                     if action == "drop":

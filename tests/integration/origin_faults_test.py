@@ -12,7 +12,9 @@ rollout to four agents in two regions must still complete:
     pieces over would cost MAX_DROPS x DROP_AFTER, about 15% of F here.)
   * the region's origin budget holds: with --max-origin-requests-per-region 4
     and two seeders each allowed 3 (--origin-concurrency), at most 4 ranged GETs
-    of a region are ever in flight at the proxy.
+    of a region are ever in flight at the proxy, and at least 2 are (nginx sends
+    each connection at 8 MB/s, so a 1 MiB piece takes over 100 ms and parallel
+    requests overlap even on a loaded machine).
 """
 import json
 import os
@@ -49,7 +51,7 @@ def main():
         total = sum(len(v) if isinstance(v, bytes) else v for v in FILES.values())
         subprocess.run([os.path.join(c.bin, "shardcast"), "index", model_root], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        nginx = c.start_origin(origin_root)
+        nginx = c.start_origin(origin_root, limit_rate="8m")
         proxy = c.add_extra(FaultyProxy("127.0.0.1", nginx.port, fail_first=12, fail_every=9,
                                         retry_after="1", drop_every=4, drop_after=DROP_AFTER,
                                         max_drops=MAX_DROPS, path_prefix="/faulty/").start())

@@ -152,6 +152,22 @@ TEST_CASE("zones: bytes between zones are counted") {
   CHECK(r.cross_zone_cost == doctest::Approx(r.cross_zone_bytes / 1e9 * c.cross_zone_price_per_gb));
 }
 
+TEST_CASE("churn: nodes that leave are not waited for, joiners finish, no byte is pulled twice") {
+  SimConfig c = handCheckable(24, 24);
+  c.rtt_s = 0.001;
+  c.churn_leave = 0.125;  // 3 nodes leave
+  c.churn_join = 0.125;   // 3 join
+  c.churn_spares_seeders = true;
+  c.max_seeders = 4;
+  SimResult r = SwarmSim(c).run();
+  CHECK(r.nodes_left == 3);
+  CHECK(r.nodes_joined == 3);
+  CHECK(r.not_ready_nodes == 0);
+  CHECK(r.ready_nodes == 24);  // 21 that stayed + 3 joiners
+  CHECK(r.joiner_last_over_floor >= 1.0);
+  CHECK(r.origin_bytes == c.size);
+}
+
 TEST_CASE("a run is deterministic for a seed") {
   SimConfig c = handCheckable(12, 20);
   c.rtt_s = 0.002;
