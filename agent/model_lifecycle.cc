@@ -245,6 +245,9 @@ std::string ModelLifecycle::metricsText(uint64_t peer_bytes_served) {
           counters_->origin_bytes.load());
   counter("shardcast_agent_peer_bytes_total", "Verified bytes received from peers.",
           counters_->peer_bytes.load());
+  counter("shardcast_agent_peer_bytes_other_zones_total",
+          "Piece bytes received from peers in another zone (cross-zone traffic, verified or not).",
+          counters_->peer_bytes_other_zones.load());
   counter("shardcast_agent_served_bytes_total", "Piece bytes served to peers.", peer_bytes_served);
   counter("shardcast_agent_resumed_pieces_total",
           "Pieces kept on start after re-hashing against accepted hashes.",

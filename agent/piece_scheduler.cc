@@ -130,6 +130,10 @@ void PieceScheduler::putAside(const std::string& peer) {
   p.aside = true;
 }
 
+bool PieceScheduler::onBitfieldRound() {
+  return zone_.onRound(total_in_flight_ == 0, zone_blocked_);
+}
+
 uint32_t PieceScheduler::inFlight(const std::string& peer) const {
   auto it = peers_.find(peer);
   return it == peers_.end() ? 0 : it->second.in_flight;
@@ -162,13 +166,21 @@ void PieceScheduler::collectCandidates(bool end_game,
 
 std::string PieceScheduler::choosePeer(uint32_t piece, uint32_t max_per_peer) {
   const auto& asked = in_flight_[piece];
+  const bool may_import = zone_.mayImport(piece, !asked.empty());
   const std::string* best = nullptr;
   std::pair<int, uint32_t> best_score{0, 0};
   uint64_t ties = 0;
+  bool held_in_zone = false;  // a usable peer of my zone has the piece
+  bool held_elsewhere = false;
   for (const auto& [name, p] : peers_) {
-    if (!usable(p) || p.in_flight >= max_per_peer || !p.bits.get(piece)) continue;
+    if (!usable(p) || !p.bits.get(piece)) continue;
+    const bool same_zone = p.zone == my_zone_;
+    held_in_zone = held_in_zone || same_zone;
+    held_elsewhere = held_elsewhere || !same_zone;
+    if (p.in_flight >= max_per_peer) continue;
     if (std::find(asked.begin(), asked.end(), name) != asked.end()) continue;
-    std::pair<int, uint32_t> score{p.zone == my_zone_ ? 0 : 1, p.in_flight};
+    if (!same_zone && !may_import) continue;
+    std::pair<int, uint32_t> score{same_zone ? 0 : 1, p.in_flight};
     if (best == nullptr || score < best_score) {
       best = &name;
       best_score = score;
@@ -178,6 +190,11 @@ std::string PieceScheduler::choosePeer(uint32_t piece, uint32_t max_per_peer) {
       ++ties;
       if (std::uniform_int_distribution<uint64_t>(0, ties - 1)(rng_) == 0) best = &name;
     }
+  }
+  if (zone_.active() && !zone_.lifted()) {
+    // Under the zone rule a piece my zone holds is never fetched across zones.
+    if (best && best_score.first == 1 && held_in_zone) return std::string();
+    if (!best && !held_in_zone && held_elsewhere && !may_import) zone_blocked_ = true;
   }
   return best ? *best : std::string();
 }
@@ -190,6 +207,7 @@ void PieceScheduler::addInFlight(uint32_t piece, const std::string& peer) {
 
 std::vector<PieceRequest> PieceScheduler::nextRequests(uint32_t max_total, uint32_t max_per_peer) {
   std::vector<PieceRequest> out;
+  zone_blocked_ = false;
   if (total_in_flight_ >= max_total || max_per_peer == 0) return out;
   bool free_peer = false;
   for (const auto& [name, p] : peers_) free_peer = free_peer || (usable(p) && p.in_flight < max_per_peer);

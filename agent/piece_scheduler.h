@@ -13,10 +13,14 @@
 //     the piece; ties are broken uniformly at random.
 //   - For the chosen piece: a peer in my zone with a free slot first, then any peer
 //     with a free slot; the least loaded first; random among equals.
+//   - Zones (ZoneImportPolicy, when the controller hands out a zone role): a piece
+//     that a peer in my zone holds is fetched only in my zone; a piece only other
+//     zones hold is fetched across zones only if I am its zone's importer.
 //   - End-game: once every piece I still need from peers is in flight, an in-flight
 //     piece may be requested once more from a different peer (at most two
-//     outstanding requests per piece). The first verified copy wins; the caller
-//     ignores the other (onPieceVerified makes the piece "have").
+//     outstanding requests per piece; under the zone rule, only from my zone).
+//     The first verified copy wins; the caller ignores the other (onPieceVerified
+//     makes the piece "have").
 //
 // Not thread-safe: the rollout worker owns one and calls it under its own mutex.
 // Not responsible for verifying bytes, timeouts, or talking to peers.
@@ -28,6 +32,7 @@
 #include <map>
 #include <vector>
 
+#include "agent/zone_import_policy.h"
 #include "common/bitfield.h"
 
 namespace shardcast::agent {
@@ -71,6 +76,11 @@ class PieceScheduler {
   void onPieceVerified(uint32_t piece);
   // The peer served bytes that failed the accepted hash: never ask it again.
   void putAside(const std::string& peer);
+  // My rank among the live nodes of my zone and the zone's size (0: no zone rule).
+  void setZoneRole(uint32_t rank, uint32_t size) { zone_.setRole(rank, size); }
+  // A bitfield round ended: feeds the zone rule's stall safety net. Returns true
+  // when the rule was just lifted for this stalled node (schedule again).
+  bool onBitfieldRound();
 
   // New requests such that at most `max_total` requests are in flight in all and
   // at most `max_per_peer` per peer. The returned requests are counted as in flight.
@@ -108,6 +118,7 @@ class PieceScheduler {
     return !have_.get(piece) && !stripe_[piece] && hash_known_[piece];
   }
   // Picks a peer for the piece under the per-peer cap, or "" if none qualifies.
+  // Sets zone_blocked_ when only the zone rule kept the piece from being asked for.
   std::string choosePeer(uint32_t piece, uint32_t max_per_peer);
   void collectCandidates(bool end_game, std::vector<std::vector<uint32_t>>& buckets) const;
   void addInFlight(uint32_t piece, const std::string& peer);
@@ -121,6 +132,8 @@ class PieceScheduler {
   std::vector<uint16_t> availability_;  // over usable peers
   std::vector<std::vector<std::string>> in_flight_;  // peers asked, per piece
   uint32_t total_in_flight_ = 0;
+  ZoneImportPolicy zone_;
+  bool zone_blocked_ = false;  // the last nextRequests skipped a piece for the zone rule
   std::map<std::string, PeerState> peers_;  // ordered: replayable with a seed
 };
 

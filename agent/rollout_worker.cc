@@ -180,7 +180,8 @@ void RolloutWorker::startFetchers() {
     origin_state_.assign(n, OriginState::kIdle);
   }
   SwarmOptions so{options_.node, options_.zone, options_.max_inflight, options_.peer_requests,
-                  options_.bitfield_poll_ms, options_.seed};
+                  options_.bitfield_poll_ms, options_.seed,
+                  deps_.counters ? &deps_.counters->peer_bytes_other_zones : nullptr};
   swarm_ = std::make_unique<SwarmFetcher>(
       &manifest_, deps_.peer_client, so,
       [this](uint32_t p, const std::string& data) {
@@ -376,7 +377,9 @@ void RolloutWorker::finish() {
   phase_ = Phase::kReady;
   LOG_INFO("rollout " << rollout_id_ << ": published " << manifest_.model().toString() << " ("
                       << bytes_from_origin_.load() << " bytes from the origin, "
-                      << (swarm_ ? swarm_->bytesFromPeers() : 0) << " from peers)");
+                      << (swarm_ ? swarm_->bytesFromPeers() : 0) << " from peers, "
+                      << (swarm_ ? swarm_->bytesFromOtherZones() : 0)
+                      << " received from other zones)");
   reportUntilAccepted(api::kNodeReady);
 }
 
@@ -516,6 +519,7 @@ bool RolloutWorker::pollPeers() {
   for (const auto& h : fresh) store_->setHashHint(h.piece, h.sha256);
   swarm_->setAcceptedHashes(fresh);
   swarm_->setStripe(r->stripe);
+  swarm_->setZoneRole(r->zone_rank, r->zone_size);
   swarm_->setPeers(r->peers);
   for (auto& [piece, fp] : commits) {
     Status s = commitPiece(piece, fp.data);

@@ -44,9 +44,16 @@ void SwarmFetcher::setPeers(const std::vector<api::PeerEntry>& peers) {
   for (const auto& p : peers) {
     if (p.name == options_.my_name || p.addr.empty()) continue;
     addrs_[p.name] = p.addr;
+    zones_[p.name] = p.zone;  // kept after a peer leaves the list: its requests may finish later
     listed.push_back(SchedulerPeer{p.name, p.zone});
   }
   scheduler_.setPeers(listed);
+  scheduleLocked();
+}
+
+void SwarmFetcher::setZoneRole(uint32_t rank, uint32_t size) {
+  std::lock_guard<std::mutex> lock(mu_);
+  scheduler_.setZoneRole(rank, size);
   scheduleLocked();
 }
 
@@ -119,6 +126,11 @@ void SwarmFetcher::handlePiece(const PieceRequest& req, Result<FetchedPiece> res
     scheduleLocked();
     return;
   }
+  auto zone = zones_.find(req.peer);
+  if (zone != zones_.end() && zone->second != options_.my_zone) {
+    bytes_other_zones_ += result->data.size();
+    if (options_.other_zones_counter) *options_.other_zones_counter += result->data.size();
+  }
   if (result->sha256 != accepted_[req.piece]) {
     std::string detail = "sha256 " + result->sha256 + " != accepted " + accepted_[req.piece];
     scheduler_.putAside(req.peer);
@@ -179,6 +191,12 @@ void SwarmFetcher::bitfieldLoop() {
     if (hash_wanted && on_hash_wanted_) on_hash_wanted_();
     std::unique_lock<std::mutex> lock(mu_);
     scheduleLocked();
+    if (scheduler_.onBitfieldRound()) {
+      LOG_WARN("no piece arrived in zone " << options_.my_zone << " for "
+                                           << ZoneImportPolicy::kStallRounds
+                                           << " bitfield rounds: fetching across zones until one is in flight");
+      scheduleLocked();
+    }
     poll_cv_.wait_for(lock, std::chrono::milliseconds(options_.bitfield_poll_ms),
                       [&] { return stopping_; });
   }

@@ -40,6 +40,8 @@ struct SwarmOptions {
   uint32_t per_peer = 2;
   int64_t bitfield_poll_ms = 300;
   uint64_t seed = 1;
+  // Also adds bytesFromOtherZones() here (a process-wide counter), if set.
+  std::atomic<uint64_t>* other_zones_counter = nullptr;
 };
 
 class SwarmFetcher {
@@ -64,6 +66,8 @@ class SwarmFetcher {
   void setOnHashWanted(std::function<void()> f) { on_hash_wanted_ = std::move(f); }
 
   void setPeers(const std::vector<api::PeerEntry>& peers);
+  // My rank in my zone and the zone's size, from the controller (0: no zone rule).
+  void setZoneRole(uint32_t rank, uint32_t size);
   // Accepted hashes (a batch, so one scheduling pass covers them all).
   void setAcceptedHashes(const std::vector<api::PieceHash>& hashes);
   void setStripe(const std::vector<uint32_t>& stripe);
@@ -71,6 +75,10 @@ class SwarmFetcher {
   void markHave(uint32_t piece);
   bool have(uint32_t piece) const;
   uint64_t bytesFromPeers() const { return bytes_from_peers_.load(); }
+  // Piece bytes received from peers of another zone, verified or not (an end-game
+  // duplicate and a piece that failed the hash count too): the cross-zone traffic
+  // this node caused, without TCP/HTTP overhead.
+  uint64_t bytesFromOtherZones() const { return bytes_other_zones_.load(); }
 
  private:
   void fetchLoop();
@@ -93,8 +101,10 @@ class SwarmFetcher {
   PieceScheduler scheduler_;                   // guarded by mu_
   std::vector<std::string> accepted_;          // guarded by mu_
   std::map<std::string, std::string> addrs_;   // peer name -> addr; guarded by mu_
+  std::map<std::string, std::string> zones_;   // peer name -> zone; guarded by mu_
   std::deque<PieceRequest> jobs_;              // guarded by mu_
   std::atomic<uint64_t> bytes_from_peers_{0};
+  std::atomic<uint64_t> bytes_other_zones_{0};
   std::vector<std::thread> threads_;
 };
 

@@ -10,7 +10,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rig_lib import cli, report  # noqa: E402
 from rig_lib.context import ModeResult  # noqa: E402
 from rig_lib.mode_bittorrent import piece_length_exp  # noqa: E402
-from rig_lib.mode_shardcast import last_json_object, log_ready_time  # noqa: E402
+from rig_lib.mode_shardcast import last_json_object, log_published_bytes, log_ready_time  # noqa: E402
 from rig_lib.model import model_files  # noqa: E402
 from rig_lib.topology import Topology  # noqa: E402
 from rig_lib.util import RigError, parse_rate, parse_size  # noqa: E402
@@ -79,6 +79,10 @@ class RigLibTest(unittest.TestCase):
         t0 = datetime.datetime(2026, 11, 25, 17, 36, 31, 0, datetime.timezone.utc).timestamp()
         self.assertAlmostEqual(log_ready_time(log, t0), 2.623, places=3)
         self.assertIsNone(log_ready_time("nothing here\n", t0))
+        self.assertEqual(log_published_bytes(log), (1, 2, None))
+        self.assertEqual(log_published_bytes(log.replace("from peers)", "from peers, 7 received from other zones)")),
+                         (1, 2, 7))
+        self.assertIsNone(log_published_bytes("nothing here\n"))
         out = 'progress...\n{"id": "r1", "state": "ready", "nodes": [{"node": "a0"}]}\n'
         self.assertEqual(last_json_object(out)["state"], "ready")
         self.assertIsNone(last_json_object("no json"))

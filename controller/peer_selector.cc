@@ -41,16 +41,41 @@ std::vector<PeerCandidate> PeerSelector::select(const std::string& requester,
     return std::tie(a.other_zone, a.hash, a.node->name) <
            std::tie(b.other_zone, b.hash, b.node->name);
   });
+  // A name listed twice (should not happen) is handed out once.
+  ranked.erase(std::unique(ranked.begin(), ranked.end(),
+                           [](const Ranked& a, const Ranked& b) { return a.node->name == b.node->name; }),
+               ranked.end());
+  const size_t same = static_cast<size_t>(
+      std::find_if(ranked.begin(), ranked.end(), [](const Ranked& r) { return r.other_zone; }) -
+      ranked.begin());
+  const size_t other = ranked.size() - same;
+  const size_t k = max_peers_;
+  const size_t reserve = (k + 3) / 4;
+  const size_t take_other = std::min(other, std::max(reserve, k - std::min(same, k)));
+  const size_t take_same = std::min(same, k - std::min(k, take_other));
   std::vector<PeerCandidate> out;
-  for (const auto& r : ranked) {
-    if (out.size() >= max_peers_) break;
-    // A name listed twice (should not happen) is handed out once.
-    if (std::any_of(out.begin(), out.end(), [&](const PeerCandidate& p) { return p.name == r.node->name; })) {
+  for (size_t i = 0; i < take_same; ++i) out.push_back(*ranked[i].node);
+  for (size_t i = 0; i < take_other && out.size() < k; ++i) out.push_back(*ranked[same + i].node);
+  return out;
+}
+
+ZoneRole PeerSelector::zoneRole(const std::string& requester, const std::string& zone,
+                                const std::vector<PeerCandidate>& region_nodes) {
+  bool other_zones = false;
+  uint32_t size = 1;  // the requester
+  uint32_t rank = 0;
+  for (const auto& n : region_nodes) {
+    if (!n.live || n.addr.empty()) continue;
+    if (n.zone != zone) {
+      other_zones = true;
       continue;
     }
-    out.push_back(*r.node);
+    if (n.name == requester || !n.importer) continue;  // names are unique in the registry
+    ++size;
+    if (n.name < requester) ++rank;
   }
-  return out;
+  if (!other_zones) return ZoneRole{};
+  return ZoneRole{rank, size};
 }
 
 }  // namespace shardcast::controller

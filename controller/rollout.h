@@ -78,6 +78,11 @@ class Rollout {
 
   // --- node rows (soft state) ---
   bool hasNode(const std::string& name) const { return rows_.count(name) > 0; }
+  // The node reported that it failed this rollout (no space, corrupt source...).
+  bool nodeFailed(const std::string& name) const {
+    auto it = rows_.find(name);
+    return it != rows_.end() && it->second.state == api::kNodeFailed;
+  }
   // Adds a pending row for a targeted node; returns true when it is new.
   bool addNode(const api::NodeInfo& node);
   // Updates the node's row from a report (adding the row if needed). Empty report

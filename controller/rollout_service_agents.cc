@@ -114,11 +114,14 @@ Result<api::PeersReply> RolloutService::peers(const std::string& id, const std::
   for (const NodeRecord* n : nodes_.all()) {
     if (n->info.region != region || !r->matches(n->info)) continue;
     candidates.push_back(PeerCandidate{n->info.name, n->info.zone, n->info.peer_addr,
-                                       nodes_.isLive(n->info.name)});
+                                       nodes_.isLive(n->info.name), !r->nodeFailed(n->info.name)});
   }
   for (auto& p : selector_.select(node, me->info.zone, candidates)) {
     reply.peers.push_back(api::PeerEntry{p.name, p.addr, p.zone});
   }
+  const ZoneRole role = PeerSelector::zoneRole(node, me->info.zone, candidates);
+  reply.zone_rank = role.rank;
+  reply.zone_size = role.size;
   reply.hashes = r->hashesAfter(hash_cursor, options_.max_hashes_per_reply, &reply.hash_cursor);
   return reply;
 }

@@ -47,6 +47,21 @@ def log_ready_time(log_text, t0_wall):
     return None
 
 
+_PUBLISHED_BYTES = re.compile(r"published \S+ \((\d+) bytes from the origin, (\d+) from peers"
+                              r"(?:, (\d+) received from other zones)?\)")
+
+
+def log_published_bytes(log_text):
+    """(origin, peers, other_zones) bytes from the agent's 'published' line; other_zones
+    is None for an agent that does not log it; None when there is no such line."""
+    for line in reversed(log_text.splitlines()):
+        m = _PUBLISHED_BYTES.search(line)
+        if m and f"published {MODEL_NAME}:{MODEL_VERSION}" in line:
+            return (int(m.group(1)), int(m.group(2)),
+                    None if m.group(3) is None else int(m.group(3)))
+    return None
+
+
 def last_json_object(text):
     """The last top-level JSON object printed on stdout (the CLI's -o json output)."""
     dec = json.JSONDecoder()
@@ -165,7 +180,13 @@ def run(ctx):
             res.extra["agent_reported_origin_bytes_over_F"] = round(
                 sum(int(n.get("bytes_from_origin", 0)) for n in nodes.values()) / ctx.F, 4)
         from_logs = 0
+        xzone_piece_bytes = 0
         for n, ag in agents.items():
+            counts = log_published_bytes(ag["proc"].log_text())
+            if counts is None or counts[2] is None:
+                xzone_piece_bytes = None
+            elif xzone_piece_bytes is not None:
+                xzone_piece_bytes += counts[2]
             t = log_ready_time(ag["proc"].log_text(), t0_wall)
             if t is not None and t >= 0:
                 from_logs += 1
@@ -176,6 +197,10 @@ def run(ctx):
                 res.fail(f"{n} never published {MODEL_NAME}:{MODEL_VERSION} "
                          f"(controller says {nodes.get(n, {}).get('state')})")
             res.times[n] = t
+        if ctx.topo.zones > 1 and xzone_piece_bytes is not None:
+            # What the agents received from other zones' peers, in piece bytes: the
+            # application's share of cross_zone_bytes (which adds HTTP and retransmits).
+            res.extra["cross_zone_piece_bytes_over_F"] = round(xzone_piece_bytes / ctx.F, 4)
         res.extra["ready_time_source"] = (f"agent log timestamps for {from_logs}/{len(agents)} "
                                           f"nodes, published-dir polling for the rest")
 

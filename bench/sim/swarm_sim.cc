@@ -211,6 +211,11 @@ void SwarmSim::peersPoll(uint32_t node) {
   n.peers_pending = false;
   if (n.state != State::kFetching) return;
   bool news = false;
+  if (n.role_changed) {
+    n.role_changed = false;
+    n.sched->setZoneRole(n.zone_rank, n.zone_size);
+    news = true;
+  }
   if (n.peers_changed) {
     n.peers_changed = false;
     setPeerList(node, n.next_peers);

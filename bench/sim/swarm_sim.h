@@ -86,6 +86,8 @@ class SwarmSim {
     uint32_t origin_requests = 0;   // parts in flight
     double publish_hash_s = 0;      // checksum time left at completion
     uint32_t origin_share = 0;
+    uint32_t zone_rank = 0, zone_size = 0;  // the controller's zone role for it
+    bool role_changed = false;              // applied at its next peers poll
     std::vector<uint32_t> inbox;    // peer requests in flight to this node (ids)
   };
   struct Request {
@@ -107,6 +109,9 @@ class SwarmSim {
   void build();
   void planChurn();
   std::vector<controller::PeerCandidate> candidates() const;
+  // The controller's zone roles (PeerSelector::zoneRole) for every registered,
+  // not-dead node; nodes whose role changes apply it at their next peers poll.
+  void assignZoneRoles();
   std::vector<uint32_t> selectPeers(uint32_t node, const std::vector<controller::PeerCandidate>& from) const;
   void setPeerList(uint32_t node, std::vector<uint32_t> peers);
   // Controller side of churn.

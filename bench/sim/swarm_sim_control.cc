@@ -59,6 +59,7 @@ void SwarmSim::build() {
   // the stripes over the nodes registered when the rollout reaches the region.
   auto all = candidates();
   for (uint32_t i = 0; i < n0; ++i) nodes_[i].next_peers = selectPeers(i, all);
+  assignZoneRoles();
   std::vector<std::string> names;
   for (uint32_t i = 0; i < n0; ++i) names.push_back(nodes_[i].name);
   plan_ = planner_.plan(layout_.sizes, names);
@@ -89,6 +90,30 @@ std::vector<controller::PeerCandidate> SwarmSim::candidates() const {
     if (n.registered && !n.ctl_dead) out.push_back(controller::PeerCandidate{n.name, n.zone_name, n.name, true});
   }
   return out;
+}
+
+void SwarmSim::assignZoneRoles() {
+  // PeerSelector::zoneRole ranks by name within the zone; sorting each zone once
+  // gives the same ranks in O(N log N) instead of O(N^2) calls.
+  std::vector<std::vector<uint32_t>> members(c_.zones);
+  for (uint32_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i].registered && !nodes_[i].ctl_dead) members[nodes_[i].zone].push_back(i);
+  }
+  uint32_t zones_present = 0;
+  for (const auto& m : members) zones_present += m.empty() ? 0 : 1;
+  for (auto& m : members) {
+    std::sort(m.begin(), m.end(), [&](uint32_t a, uint32_t b) { return nodes_[a].name < nodes_[b].name; });
+    for (uint32_t r = 0; r < m.size(); ++r) {
+      Node& n = nodes_[m[r]];
+      const uint32_t rank = zones_present > 1 ? r : 0;
+      const uint32_t size = zones_present > 1 ? static_cast<uint32_t>(m.size()) : 0;
+      if (n.zone_rank == rank && n.zone_size == size) continue;
+      n.zone_rank = rank;
+      n.zone_size = size;
+      n.role_changed = true;
+      if (n.state == State::kFetching) schedulePoll(m[r], false);
+    }
+  }
 }
 
 std::vector<uint32_t> SwarmSim::selectPeers(uint32_t node,
@@ -170,6 +195,7 @@ void SwarmSim::onLeave(uint32_t node) {
 void SwarmSim::onDead(uint32_t node) {
   // Silent for longer than T: no longer handed out, and its unfinished stripe moves.
   nodes_[node].ctl_dead = true;
+  assignZoneRoles();
   auto all = candidates();
   std::vector<uint32_t> affected;
   for (uint32_t i = 0; i < nodes_.size(); ++i) {
@@ -229,6 +255,7 @@ void SwarmSim::onJoin(uint32_t node) {
     schedulePoll(i, false);
   }
   j.next_peers = selectPeers(node, candidates());
+  assignZoneRoles();
   push(now_ + c_.start_delay_s, Ev::kStart, node);
 }
 

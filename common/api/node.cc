@@ -96,7 +96,8 @@ json toJson(const PeersReply& r) {
   return {{"rollout_state", r.rollout_state}, {"peers", std::move(peers)},
           {"stripe", r.stripe},               {"source_index", r.source_index},
           {"hashes", hashesToJson(r.hashes)}, {"hash_cursor", r.hash_cursor},
-          {"origin_concurrency", r.origin_concurrency}};
+          {"origin_concurrency", r.origin_concurrency},
+          {"zone_rank", r.zone_rank},         {"zone_size", r.zone_size}};
 }
 
 Result<PeersReply> peersReplyFromJson(const json& j) {
@@ -118,6 +119,8 @@ Result<PeersReply> peersReplyFromJson(const json& j) {
   RETURN_IF_ERROR(hashesFromJson(j, "hashes", r.hashes));
   RETURN_IF_ERROR(readU64(j, "hash_cursor", r.hash_cursor, false));
   RETURN_IF_ERROR(readU32(j, "origin_concurrency", r.origin_concurrency, false));
+  RETURN_IF_ERROR(readU32(j, "zone_rank", r.zone_rank, false));
+  RETURN_IF_ERROR(readU32(j, "zone_size", r.zone_size, false));
   return r;
 }
 

@@ -71,6 +71,11 @@ struct PeersReply {
   // This node's share of its region's origin request budget; 0 = no budget (the
   // agent uses its own --origin-concurrency). Lenient: older controllers omit it.
   uint32_t origin_concurrency = 0;
+  // The node's rank among the live nodes of its zone (by name) and the zone's
+  // size, for the zone import rule (agent/zone_import_policy.h). zone_size 0: the
+  // region has one zone, or an older controller; no rule.
+  uint32_t zone_rank = 0;
+  uint32_t zone_size = 0;
 };
 nlohmann::json toJson(const PeersReply& r);
 Result<PeersReply> peersReplyFromJson(const nlohmann::json& j);

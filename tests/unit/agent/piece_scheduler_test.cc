@@ -317,3 +317,103 @@ TEST_CASE("verified pieces are never requested") {
 }
 
 }  // namespace shardcast::agent
+
+namespace shardcast::agent {
+namespace {
+
+// The first piece (from 0) that the member of `rank` imports into a zone of `size`,
+// and the first one it does not.
+uint32_t pieceImportedBy(uint32_t rank, uint32_t size, bool by_rank) {
+  uint32_t p = 0;
+  while ((ZoneImportPolicy::importerRank(p, size) == rank) != by_rank) ++p;
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("zone rule: only the zone's importer fetches a piece that only other zones hold") {
+  const uint32_t n = 64;
+  const uint32_t mine = pieceImportedBy(1, 3, true), theirs = pieceImportedBy(1, 3, false);
+  PieceScheduler s(n, 4, "zone-a");
+  knowAllHashes(s);
+  s.setZoneRole(1, 3);
+  s.setPeers({{"far", "zone-b"}, {"near", "zone-a"}});
+  s.onPeerBitfield("far", bitsOf(n, {mine, theirs}));
+  s.onPeerBitfield("near", Bitfield(n));
+  auto r = s.nextRequests(8, 4);
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].piece == mine);
+  CHECK(r[0].peer == "far");
+  // Once a zone member holds the other piece, it comes from the zone.
+  s.onPeerBitfield("near", bitsOf(n, {theirs}));
+  auto r2 = s.nextRequests(8, 4);
+  REQUIRE(r2.size() == 1);
+  CHECK(r2[0].piece == theirs);
+  CHECK(r2[0].peer == "near");
+}
+
+TEST_CASE("zone rule: a piece my zone holds is never fetched across zones, even when the zone peer is busy") {
+  const uint32_t n = 64;
+  const uint32_t a = pieceImportedBy(0, 2, true);
+  uint32_t b = a + 1;
+  while (ZoneImportPolicy::importerRank(b, 2) != 0) ++b;
+  PieceScheduler s(n, 9, "zone-a");
+  knowAllHashes(s);
+  s.setZoneRole(0, 2);
+  s.setPeers({{"far", "zone-b"}, {"near", "zone-a"}});
+  s.onPeerBitfield("far", bitsOf(n, {a, b}));
+  s.onPeerBitfield("near", bitsOf(n, {a, b}));
+  auto r = s.nextRequests(8, 1);  // one request per peer: "near" takes one piece
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].peer == "near");
+  CHECK(s.inFlight("far") == 0);
+  // Without the rule the other piece would go to "far" at once.
+  PieceScheduler t(n, 9, "zone-a");
+  knowAllHashes(t);
+  t.setPeers({{"far", "zone-b"}, {"near", "zone-a"}});
+  t.onPeerBitfield("far", bitsOf(n, {a, b}));
+  t.onPeerBitfield("near", bitsOf(n, {a, b}));
+  CHECK(t.nextRequests(8, 1).size() == 2);
+}
+
+TEST_CASE("zone rule: end-game duplicates stay in the zone") {
+  const uint32_t p = pieceImportedBy(0, 2, true);
+  PieceScheduler s(p + 1, 3, "zone-a");
+  for (uint32_t i = 0; i < p; ++i) s.onPieceVerified(i);
+  knowAllHashes(s);
+  s.setZoneRole(0, 2);
+  s.setPeers({{"far1", "zone-b"}, {"far2", "zone-c"}});
+  s.onPeerBitfield("far1", allBits(p + 1));
+  s.onPeerBitfield("far2", allBits(p + 1));
+  auto r = s.nextRequests(8, 4);
+  REQUIRE(r.size() == 1);  // imported once
+  CHECK(s.inEndGame());
+  CHECK(s.nextRequests(8, 4).empty());  // no second copy across zones
+  s.setPeers({{"far1", "zone-b"}, {"far2", "zone-c"}, {"near", "zone-a"}});
+  s.onPeerBitfield("near", allBits(p + 1));
+  auto dup = s.nextRequests(8, 4);
+  REQUIRE(dup.size() == 1);
+  CHECK(dup[0].peer == "near");
+}
+
+TEST_CASE("zone rule: a node stalled on pieces only other zones hold imports after the stall rounds") {
+  const uint32_t theirs = pieceImportedBy(1, 2, false);
+  PieceScheduler s(theirs + 1, 5, "zone-a");
+  for (uint32_t i = 0; i < theirs; ++i) s.onPieceVerified(i);
+  knowAllHashes(s);
+  s.setZoneRole(1, 2);
+  s.setPeers({{"far", "zone-b"}});
+  s.onPeerBitfield("far", allBits(theirs + 1));
+  bool lifted = false;
+  for (uint32_t round = 0; round < ZoneImportPolicy::kStallRounds; ++round) {
+    CHECK(s.nextRequests(8, 4).empty());
+    lifted = s.onBitfieldRound();
+  }
+  CHECK(lifted);
+  auto r = s.nextRequests(8, 4);
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].peer == "far");
+  CHECK(!s.onBitfieldRound());  // busy: the rule applies again for new requests
+}
+
+}  // namespace shardcast::agent

@@ -42,11 +42,20 @@ TEST_CASE("agent wire types ignore unknown fields and round-trip") {
   r.stripe = {1, 5, 9};
   r.hashes = {{3, std::string(64, 'b')}};
   r.hash_cursor = 7;
+  r.zone_rank = 2;
+  r.zone_size = 5;
   json j = api::toJson(r);
   j["from_the_future"] = {1, 2};
   auto back = api::peersReplyFromJson(j);
   REQUIRE(back.isOk());
   CHECK(back->stripe == r.stripe);
+  CHECK(back->zone_rank == 2);
+  CHECK(back->zone_size == 5);
+  j.erase("zone_rank");
+  j.erase("zone_size");  // an older controller: no zone rule
+  auto old = api::peersReplyFromJson(j);
+  REQUIRE(old.isOk());
+  CHECK(old->zone_size == 0);
   CHECK(back->hashes.size() == 1);
   CHECK(back->hashes[0].piece == 3);
   CHECK(back->hash_cursor == 7);

@@ -82,3 +82,44 @@ TEST_CASE("affinity is a stable hash") {
 }
 
 }  // namespace shardcast::controller
+
+namespace shardcast::controller {
+
+TEST_CASE("a zone larger than K still gets a quarter of K from other zones") {
+  auto nodes = region(20, {"a", "b", "c"});
+  auto peers = PeerSelector(8).select("a-n0", "a", nodes);
+  REQUIRE(peers.size() == 8);
+  int other = 0;
+  for (const auto& p : peers) other += p.zone != "a";
+  CHECK(other == 2);
+  for (int i = 0; i < 6; ++i) CHECK(peers[i].zone == "a");
+  // One zone only: all K from it.
+  auto single = PeerSelector(8).select("a-n0", "a", region(20, {"a"}));
+  CHECK(single.size() == 8);
+  // Fewer other-zone nodes than the reserve: the rest from my zone.
+  auto nodes2 = region(20, {"a"});
+  nodes2.push_back(PeerCandidate{"b-n0", "b", "10.0.0.2:7000", true});
+  auto mixed = PeerSelector(8).select("a-n0", "a", nodes2);
+  REQUIRE(mixed.size() == 8);
+  CHECK(mixed.back().name == "b-n0");
+}
+
+TEST_CASE("zone role: rank by name among live importers of the zone; none with one zone") {
+  auto nodes = region(4, {"a", "b"});
+  CHECK(PeerSelector::zoneRole("a-n0", "a", nodes) == ZoneRole{0, 4});
+  CHECK(PeerSelector::zoneRole("a-n2", "a", nodes) == ZoneRole{2, 4});
+  CHECK(PeerSelector::zoneRole("b-n3", "b", nodes) == ZoneRole{3, 4});
+  nodes[1].live = false;      // a-n1 silent
+  nodes[2].importer = false;  // a-n2 failed the rollout
+  CHECK(PeerSelector::zoneRole("a-n3", "a", nodes) == ZoneRole{1, 2});
+  // The requester counts even when not listed (it is asking).
+  CHECK(PeerSelector::zoneRole("a-n9", "a", nodes) == ZoneRole{2, 3});
+  CHECK(PeerSelector::zoneRole("a-n0", "a", region(4, {"a"})) == ZoneRole{});
+  // Each member's rank is distinct: the roles partition the zone.
+  auto full = region(5, {"x", "y", "z"});
+  std::set<uint32_t> ranks;
+  for (int i = 0; i < 5; ++i) ranks.insert(PeerSelector::zoneRole("y-n" + std::to_string(i), "y", full).rank);
+  CHECK(ranks.size() == 5);
+}
+
+}  // namespace shardcast::controller
