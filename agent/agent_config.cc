@@ -308,8 +308,8 @@ Usage: shardcast-agent --data-dir DIR [flags]
   --origin-concurrency N      parallel ranged GETs to the origin (default 4); the
                               controller's --max-origin-requests-per-region share
                               lowers it (a region runs at most S x N without one)
-  --peer-requests N           requests in flight per peer (default 2)
-  --max-inflight N            piece requests in flight in all (default 8)
+  --peer-requests N           requests in flight per peer (default 1)
+  --max-inflight N            piece requests in flight in all (default 16)
   --cluster-token-file PATH   bearer token for the peer API (both directions)
   --controller-token-file PATH bearer token sent to the controller
   --origin-ca-bundle PATH     extra CA bundle for TLS origins

@@ -32,8 +32,8 @@ struct AgentConfig {
   uint16_t advertise_port = 0;      // 0 = the bound port
   std::string ready_file;
   uint32_t origin_concurrency = 4;
-  uint32_t peer_requests = 2;
-  uint32_t max_inflight = 8;
+  uint32_t peer_requests = 1;
+  uint32_t max_inflight = 16;
   std::string cluster_token;        // from --cluster-token-file; never logged
   std::string controller_token;     // from --controller-token-file; never logged
   std::string origin_ca_bundle;

@@ -236,11 +236,19 @@ RolloutWorker::LoopState RolloutWorker::loopState(Status& failure) {
 void RolloutWorker::talkToController(Deadlines& d) {
   auto now = Clock::now();
   bool poll_now, report_now, had_hashes;
+  int64_t paced;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    paced = paced_ms_;
     // While backing off after a failure, news waits for the scheduled retry.
     bool backing_off = now < d.retry;
-    poll_now = (poll_now_ && !backing_off) || now >= d.poll;
+    bool early_poll = poll_now_ && !backing_off;
+    if (early_poll && now < d.last_poll + std::chrono::milliseconds(paced / 4)) {
+      // Paced by the controller: the early poll waits for its gap.
+      d.poll = std::min(d.poll, d.last_poll + std::chrono::milliseconds(paced / 4));
+      early_poll = false;
+    }
+    poll_now = early_poll || now >= d.poll;
     report_now = (report_now_ && !backing_off) || now >= d.report;
     poll_now_ = report_now_ = false;
     had_hashes = !pending_hashes_.empty();
@@ -250,11 +258,12 @@ void RolloutWorker::talkToController(Deadlines& d) {
     // Ask for accepted hashes right after reporting ours: held pieces wait on them.
     ok = sendReport(api::kNodeFetching);
     if (ok && had_hashes) poll_now = true;
-    d.report = Clock::now() + std::chrono::milliseconds(options_.report_ms);
+    d.report = Clock::now() + std::chrono::milliseconds(std::max<int64_t>(options_.report_ms, paced));
   }
   if (poll_now && ok) {
     ok = pollPeers();
-    d.poll = Clock::now() + std::chrono::milliseconds(options_.peers_poll_ms);
+    d.last_poll = Clock::now();
+    d.poll = d.last_poll + std::chrono::milliseconds(std::max<int64_t>(options_.peers_poll_ms, paced));
   }
   if (!ok) {
     d.retry = Clock::now() + std::chrono::milliseconds(controller_backoff_.nextDelayMs());
@@ -515,6 +524,8 @@ bool RolloutWorker::pollPeers() {
     source_index_ = r->source_index;
     origin_share_ = r->origin_concurrency;
     share = origin_share_;
+    // A controller's pacing, bounded so a bad value cannot silence this agent.
+    paced_ms_ = std::min<int64_t>(r->poll_interval_ms, 60000);
   }
   for (const auto& h : fresh) store_->setHashHint(h.piece, h.sha256);
   swarm_->setAcceptedHashes(fresh);

@@ -73,8 +73,8 @@ struct WorkerOptions {
   std::string zone;
   std::string incarnation;
   uint32_t origin_concurrency = 4;
-  uint32_t peer_requests = 2;
-  uint32_t max_inflight = 8;
+  uint32_t peer_requests = 1;
+  uint32_t max_inflight = 16;
   int64_t peers_poll_ms = 300;
   int64_t bitfield_poll_ms = 300;
   int64_t report_ms = 500;
@@ -123,8 +123,9 @@ class RolloutWorker {
   // The control thread's next calls. After a failed call to the controller both
   // wait out a backoff (`retry`; 200 ms doubling to 5 s, jittered), so a fleet
   // does not hammer a controller that is down or restarting.
+  // `last_poll` paces early polls (a needed hash) when the controller paces us.
   struct Deadlines {
-    std::chrono::steady_clock::time_point poll, report, log, retry;
+    std::chrono::steady_clock::time_point poll, report, log, retry, last_poll;
   };
 
   void run();
@@ -193,6 +194,7 @@ class RolloutWorker {
   std::map<uint32_t, FetchedPiece> held_;          // guarded by mu_
   uint32_t pulling_ = 0;                           // guarded by mu_
   uint32_t origin_share_ = 0;  // controller's per-region budget share, 0 = none; guarded by mu_
+  int64_t paced_ms_ = 0;       // controller's poll interval (PeersReply), 0 = none; guarded by mu_
   std::vector<api::PieceHash> pending_hashes_;     // guarded by mu_
   // Every piece pulled from the origin by this worker and its hash: re-reported
   // after the controller was unreachable. Guarded by mu_.

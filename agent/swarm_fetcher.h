@@ -36,8 +36,8 @@ namespace shardcast::agent {
 struct SwarmOptions {
   std::string my_name;
   std::string my_zone;
-  uint32_t max_inflight = 8;
-  uint32_t per_peer = 2;
+  uint32_t max_inflight = 16;
+  uint32_t per_peer = 1;
   int64_t bitfield_poll_ms = 300;
   uint64_t seed = 1;
   // Also adds bytesFromOtherZones() here (a process-wide counter), if set.

@@ -51,6 +51,10 @@ void declareFlags(FlagParser& p) {
              "concurrent origin requests per region, divided among its seeders (0 = no limit "
              "beyond S x each agent's --origin-concurrency)",
              "0");
+  p.addValue("agent-requests-per-s",
+             "budget of agents' peers polls and progress reports per second: large fleets poll "
+             "less often (0 = agents use their own intervals)",
+             "4000");
   p.addValue("list-timeout-ms", "timeout of each source listing request", "15000");
   p.addValue("token-file", "file holding the bearer token the API requires");
   p.addValue("log-level", "debug, info, warn or error", "info");
@@ -137,6 +141,11 @@ Status buildConfig(const FlagParser& p, ServerConfig& c, shardcast::LogLevel& le
     return shardcast::invalidArgument("flag --max-origin-requests-per-region must be at most 1000000");
   }
   c.controller.max_origin_requests_per_region = static_cast<uint32_t>(origin_budget);
+  ASSIGN_OR_RETURN(uint64_t agent_budget, p.u64("agent-requests-per-s"));
+  if (agent_budget > 100000000) {
+    return shardcast::invalidArgument("flag --agent-requests-per-s must be at most 100000000");
+  }
+  c.controller.agent_requests_per_s = static_cast<uint32_t>(agent_budget);
   if (p.isSet("token-file")) {
     ASSIGN_OR_RETURN(c.token, shardcast::controller::readTokenFile(p.value("token-file")));
   }

@@ -12,12 +12,14 @@ NodeUpsert NodeRegistry::upsert(const api::NodeInfo& info) {
   if (it == nodes_.end()) {
     nodes_[info.name] = NodeRecord{info, now, now};
     result.is_new = true;
+    ++version_;
     return result;
   }
   const api::NodeInfo& old = it->second.info;
   result.placement_changed = old.region != info.region || old.zone != info.zone ||
                              old.labels != info.labels || old.peer_addr != info.peer_addr;
   result.restarted = old.incarnation != info.incarnation;
+  if (result.placement_changed) ++version_;
   it->second.info = info;
   it->second.last_seen_ms = now;
   return result;

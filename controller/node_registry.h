@@ -43,12 +43,17 @@ class NodeRegistry {
   bool isLive(const std::string& name) const;
   // Every node, sorted by name.
   std::vector<const NodeRecord*> all() const;
+  size_t size() const { return nodes_.size(); }
+  // Moves whenever a node is added or its placement (region, zone, labels, peer
+  // address) changes: cached peer lists older than this are stale.
+  uint64_t version() const { return version_; }
   int64_t nodeTimeoutMs() const { return node_timeout_ms_; }
 
  private:
   const Clock& clock_;
   int64_t node_timeout_ms_;
   std::map<std::string, NodeRecord> nodes_;
+  uint64_t version_ = 0;
 };
 
 }  // namespace shardcast::controller

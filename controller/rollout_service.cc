@@ -262,6 +262,7 @@ Status RolloutService::changeRecord(Rollout& rollout, RolloutRecord next, Later&
   }
   LOG_INFO("rollout " << rollout.id() << " is " << next.state
                       << (next.message.empty() ? "" : ": " + next.message));
+  if (api::isTerminalRolloutState(next.state)) peer_caches_.erase(rollout.id());
   rollout.setRecord(std::move(next));
   answerWoken(watch_.markChanged(matchingNodes(rollout)), later);
   return Status::ok();

@@ -31,7 +31,9 @@
 #include "common/objstore/registry.h"
 #include "controller/assignment_watch.h"
 #include "controller/node_registry.h"
+#include "controller/peer_list_cache.h"
 #include "controller/peer_selector.h"
+#include "controller/poll_pacing.h"
 #include "controller/rollout.h"
 #include "controller/source_lister.h"
 #include "controller/state_store.h"
@@ -49,6 +51,8 @@ struct ControllerOptions {
   // Concurrent origin requests per region, divided among its seeders
   // (originConcurrencyShare); 0 = no budget (S x each agent's --origin-concurrency).
   uint32_t max_origin_requests_per_region = 0;
+  // Budget for agents' peers polls and progress reports (PollPacing); 0 = none.
+  uint32_t agent_requests_per_s = PollPacing::kDefaultRequestsPerS;
 };
 
 class RolloutService {
@@ -143,6 +147,7 @@ class RolloutService {
   AssignmentWatch watch_;                                         // guarded by mu_
   std::map<std::string, std::unique_ptr<Rollout>> rollouts_;      // guarded by mu_
   std::map<ModelRef, std::shared_ptr<const Manifest>> manifests_; // guarded by mu_
+  std::map<std::string, PeerListCache> peer_caches_;              // by rollout id; guarded by mu_
   std::mt19937_64 rng_;                                           // guarded by mu_
   bool shutting_down_ = false;                                    // guarded by mu_
   // Until then (monotonic ms) agents are still coming back after a restore.

@@ -12,6 +12,9 @@
 namespace shardcast::controller {
 namespace {
 
+// How long a node's peer list and zone role are reused (at least; see peers()).
+constexpr int64_t kPeerListTtlMs = 5000;
+
 Status unknownNode(const std::string& node) {
   return notFound("node '" + node.substr(0, 64) + "' is not registered (PUT /v1/nodes/{node} first)",
                   "unknown_node");
@@ -46,8 +49,8 @@ Result<api::HeartbeatReply> RolloutService::heartbeat(const api::NodeInfo& info)
   runAll(later);
   api::HeartbeatReply reply;
   // A few heartbeats fit in T, so one lost heartbeat does not make a node dead.
-  reply.heartbeat_interval_ms = static_cast<uint32_t>(
-      std::clamp<int64_t>(options_.node_timeout_ms / 5, 100, 2000));
+  reply.heartbeat_interval_ms = PollPacing::heartbeatMs(
+      options_.node_timeout_ms, PollPacing::intervalMs(nodes_.size(), options_.agent_requests_per_s));
   return reply;
 }
 
@@ -110,18 +113,32 @@ Result<api::PeersReply> RolloutService::peers(const std::string& id, const std::
         originConcurrencyShare(options_.max_origin_requests_per_region, seeders, node);
   }
 
-  std::vector<PeerCandidate> candidates;
-  for (const NodeRecord* n : nodes_.all()) {
-    if (n->info.region != region || !r->matches(n->info)) continue;
-    candidates.push_back(PeerCandidate{n->info.name, n->info.zone, n->info.peer_addr,
-                                       nodes_.isLive(n->info.name), !r->nodeFailed(n->info.name)});
+  reply.poll_interval_ms = PollPacing::intervalMs(nodes_.size(), options_.agent_requests_per_s);
+  const int64_t now = clock_.nowMs();
+  PeerListCache& cache = peer_caches_[id];
+  const CachedPeers* cached = cache.find(node, nodes_.version(), now);
+  if (!cached) {
+    std::vector<PeerCandidate> candidates;
+    for (const NodeRecord* n : nodes_.all()) {
+      if (n->info.region != region || !r->matches(n->info)) continue;
+      candidates.push_back(PeerCandidate{n->info.name, n->info.zone, n->info.peer_addr,
+                                         nodes_.isLive(n->info.name), !r->nodeFailed(n->info.name)});
+    }
+    CachedPeers fresh;
+    for (auto& p : selector_.select(node, me->info.zone, candidates)) {
+      fresh.peers.push_back(api::PeerEntry{p.name, p.addr, p.zone});
+    }
+    fresh.role = PeerSelector::zoneRole(node, me->info.zone, candidates);
+    fresh.registry_version = nodes_.version();
+    // Long enough to spare the controller, short enough that silent peers and
+    // importers drop out well before agents give up on them.
+    fresh.expires_ms = now + std::max<int64_t>(kPeerListTtlMs, 4 * int64_t{reply.poll_interval_ms});
+    cache.put(node, std::move(fresh));
+    cached = cache.find(node, nodes_.version(), now);
   }
-  for (auto& p : selector_.select(node, me->info.zone, candidates)) {
-    reply.peers.push_back(api::PeerEntry{p.name, p.addr, p.zone});
-  }
-  const ZoneRole role = PeerSelector::zoneRole(node, me->info.zone, candidates);
-  reply.zone_rank = role.rank;
-  reply.zone_size = role.size;
+  reply.peers = cached->peers;
+  reply.zone_rank = cached->role.rank;
+  reply.zone_size = cached->role.size;
   reply.hashes = r->hashesAfter(hash_cursor, options_.max_hashes_per_reply, &reply.hash_cursor);
   return reply;
 }

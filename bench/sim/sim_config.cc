@@ -65,12 +65,14 @@ void declareFlags(FlagParser& p) {
   p.addValue("churn-join", "fraction of N that join mid-run with nothing (default: --churn)");
   p.addBool("churn-spare-seeders", "leavers are never origin seeders");
   p.addValue("churn-window", "when nodes leave/join, as fractions of F/B: FROM,TO", "0.2,0.8");
-  p.addValue("peer-requests", "agent --peer-requests: requests in flight per peer", "2");
-  p.addValue("max-inflight", "agent --max-inflight: piece requests in flight", "8");
+  p.addValue("peer-requests", "agent --peer-requests: requests in flight per peer", "1");
+  p.addValue("max-inflight", "agent --max-inflight: piece requests in flight", "16");
   p.addValue("origin-concurrency", "agent --origin-concurrency: origin requests per seeder", "4");
   p.addValue("max-seeders", "controller --max-seeders (S)", "16");
   p.addValue("peers-per-node", "controller --peers-per-node (K)", "16");
   p.addValue("max-origin-requests-per-region", "controller budget of origin requests (0: none)", "0");
+  p.addValue("agent-requests-per-s", "controller budget of agent polls + reports per second (0: none)",
+             "4000");
   p.addValue("node-timeout", "controller --node-timeout (T)", "30s");
   p.addValue("bitfield-poll", "agent's bitfield poll interval", "300ms");
   p.addValue("peers-poll", "agent's peers/hashes poll interval", "300ms");
@@ -285,6 +287,7 @@ Result<ParsedSimFlags> parseSimFlags(const std::vector<std::string>& args) {
   ASSIGN_OR_RETURN(c.peers_per_node, parseCount(p, "peers-per-node", 1, 10000));
   ASSIGN_OR_RETURN(c.max_origin_requests_per_region,
                    parseCount(p, "max-origin-requests-per-region", 0, 1000000));
+  ASSIGN_OR_RETURN(c.agent_requests_per_s, parseCount(p, "agent-requests-per-s", 0, 100000000));
   ASSIGN_OR_RETURN(c.max_sim_pieces, parseCount(p, "max-sim-pieces", 0, 10000000));
   auto seed = p.u64("seed");
   if (!seed.isOk()) return seed.status();

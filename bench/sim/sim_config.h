@@ -37,8 +37,8 @@ struct SimConfig {
   bool churn_spares_seeders = false;  // leavers are drawn from non-seeders only
 
   // Agent knobs (agent/agent_config.h, rollout_worker.h, swarm_fetcher.h).
-  uint32_t peer_requests = 2;         // --peer-requests: requests in flight per peer
-  uint32_t max_inflight = 8;          // --max-inflight: piece requests in flight in all
+  uint32_t peer_requests = 1;         // --peer-requests: requests in flight per peer
+  uint32_t max_inflight = 16;         // --max-inflight: piece requests in flight in all
   uint32_t origin_concurrency = 4;    // --origin-concurrency: origin requests per seeder,
                                       // one piece at a time in parts of >= 1 MiB
   uint64_t min_part_bytes = 1 << 20;  // OriginFetcher::kMinPartBytes
@@ -57,6 +57,7 @@ struct SimConfig {
   uint32_t max_seeders = 16;          // --max-seeders (S)
   uint32_t peers_per_node = 16;       // --peers-per-node (K)
   uint32_t max_origin_requests_per_region = 0;  // 0: no regional budget
+  uint32_t agent_requests_per_s = 4000;  // --agent-requests-per-s (PollPacing); 0: none
   double node_timeout_s = 30;         // T
   double heartbeat_s = 2.0;           // min(T/5, 2 s), as the controller answers
   double assignment_wait_s = 5.0;     // the agent's long-poll wait

@@ -57,8 +57,11 @@ std::string resultTable(const SimResult& r) {
        << " stripe pieces moved\n";
   }
   os << "  controller msgs/s   " << fmt("%.0f", r.controller.msgs_per_s) << " mean, "
-     << fmt("%.0f", r.controller.peak_msgs_per_s) << " while all fetch; peers calls rank "
-     << fmt("%.3g", r.controller.peer_candidates_ranked_per_s) << " candidates/s\n";
+     << fmt("%.0f", r.controller.peak_msgs_per_s) << " while all fetch (agents paced to "
+     << (r.controller.paced_interval_s > 0 ? fmt("%.2f", r.controller.paced_interval_s) + " s"
+                                           : std::string("their own intervals"))
+     << "); peer lists rank " << fmt("%.3g", r.controller.peer_candidates_ranked_per_s)
+     << " candidates/s\n";
   os << "  sim: " << r.events << " events in " << fmt("%.1f", r.wall_s) << " s ("
      << fmt("%.3g", r.events / std::max(r.wall_s, 1e-9)) << " events/s), " << r.rate_computations
      << " rate computations, " << (r.step_s > 0 ? "step " + fmt("%.3g", r.step_s) + " s" : std::string("exact"));
@@ -99,6 +102,8 @@ std::string resultJson(const SimResult& r) {
                      {"reports", std::round(r.controller.reports)},
                      {"heartbeats", std::round(r.controller.heartbeats)},
                      {"assignment_polls", std::round(r.controller.assignment_polls)},
+                     {"early_polls", std::round(r.controller.early_polls)},
+                     {"paced_interval_s", r.controller.paced_interval_s},
                      {"peer_candidates_ranked_per_s", std::round(r.controller.peer_candidates_ranked_per_s)}};
   j["bitfield_requests_per_s"] = std::round(r.bitfield_requests_per_s);
   j["piece_size"] = c.piece_size;

@@ -15,14 +15,16 @@ namespace shardcast::bench {
 // intervals (peers poll, progress report, heartbeat, assignment long-poll) over
 // each node's simulated lifetime.
 struct ControllerLoad {
-  double peers_calls = 0;        // GET /v1/rollouts/{id}/peers
+  double peers_calls = 0;        // GET /v1/rollouts/{id}/peers (early polls included)
+  double early_polls = 0;        // of which: polls for a needed hash between periodic ones
   double reports = 0;            // POST /v1/rollouts/{id}/pieces
   double heartbeats = 0;         // PUT /v1/nodes/{node}
   double assignment_polls = 0;   // GET /v1/nodes/{node}/assignments
   double msgs_per_s = 0;         // all of the above / time to last ready
   double peak_msgs_per_s = 0;    // while every node is fetching
-  // PeerSelector::select ranks every node of the region on each peers call.
+  // PeerSelector::select ranks every node of the region when a cached list expires.
   double peer_candidates_ranked_per_s = 0;
+  double paced_interval_s = 0;   // PollPacing's interval for this fleet (0: none)
 };
 
 struct SimResult {

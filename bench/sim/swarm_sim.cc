@@ -28,6 +28,7 @@ SwarmSim::SwarmSim(SimConfig config)
   // (request latencies, polls, flush) is scaled with it, so each simulated piece
   // keeps the real ratio of delays to transfer time (see README.md).
   scale_ = static_cast<double>(layout_.bundle);
+  paced_s_ = controller::PollPacing::intervalMs(c_.nodes, c_.agent_requests_per_s) / 1000.0;
   // SHARDCAST_SIM_TRACE=SECONDS prints the swarm's state to stderr (debugging aid).
   if (const char* t = std::getenv("SHARDCAST_SIM_TRACE")) trace_s_ = std::atof(t);
   no_gate_ = std::getenv("SHARDCAST_SIM_NO_GATE") != nullptr;
@@ -68,7 +69,9 @@ double SwarmSim::bitfieldPeriod(const Node& n) const {
   return scale_ * (c_.bitfield_poll_s + static_cast<double>(n.peers.size()) * c_.rtt_s);
 }
 
-double SwarmSim::peersPeriod() const { return scale_ * (c_.peers_poll_s + c_.rtt_s); }
+double SwarmSim::peersPeriod() const {
+  return scale_ * (std::max(c_.peers_poll_s, paced_s_) + c_.rtt_s);
+}
 
 void SwarmSim::schedulePoll(uint32_t node, bool bitfields) {
   Node& n = nodes_[node];
@@ -209,6 +212,8 @@ bool SwarmSim::wantsNews(const Node& n, uint32_t piece) const {
 void SwarmSim::peersPoll(uint32_t node) {
   Node& n = nodes_[node];
   n.peers_pending = false;
+  n.early_poll_pending = false;
+  n.last_peers_poll = now_;
   if (n.state != State::kFetching) return;
   bool news = false;
   if (n.role_changed) {
@@ -268,7 +273,14 @@ void SwarmSim::bitfieldPoll(uint32_t node) {
   }
   // A peer holds a piece whose accepted hash this node lacks: the worker polls
   // the controller now (SwarmFetcher's on_hash_wanted) instead of at its next poll.
-  if (hash_wanted) push(now_ + scale_ * c_.rtt_s, Ev::kPeersPoll, node);
+  if (hash_wanted && !n.early_poll_pending) {
+    // Paced: at most one early poll per PollPacing::earlyPollGapMs.
+    const double gap = scale_ * controller::PollPacing::earlyPollGapMs(
+                                    static_cast<uint32_t>(std::lround(paced_s_ * 1000))) / 1000.0;
+    n.early_poll_pending = true;
+    ++early_polls_;
+    push(std::max(now_ + scale_ * c_.rtt_s, n.last_peers_poll + gap), Ev::kPeersPoll, node);
+  }
   if (news) trySchedule(node);
 }
 

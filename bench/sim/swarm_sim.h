@@ -34,6 +34,7 @@
 #include "bench/sim/sim_result.h"
 #include "common/bitfield.h"
 #include "controller/peer_selector.h"
+#include "controller/poll_pacing.h"
 #include "controller/stripe_planner.h"
 
 namespace shardcast::bench {
@@ -88,6 +89,8 @@ class SwarmSim {
     uint32_t origin_share = 0;
     uint32_t zone_rank = 0, zone_size = 0;  // the controller's zone role for it
     bool role_changed = false;              // applied at its next peers poll
+    double last_peers_poll = -1e300;        // paces early polls (PollPacing)
+    bool early_poll_pending = false;
     std::vector<uint32_t> inbox;    // peer requests in flight to this node (ids)
   };
   struct Request {
@@ -182,6 +185,8 @@ class SwarmSim {
 
   uint64_t events_count_ = 0;
   uint64_t origin_bytes_ = 0, peer_bytes_ = 0, dup_bytes_ = 0, xzone_bytes_ = 0;
+  uint64_t early_polls_ = 0;  // peers polls for a needed hash, between the periodic ones
+  double paced_s_ = 0;        // the controller's poll interval for this fleet (PollPacing)
   uint32_t pieces_moved_ = 0;
   uint32_t unfinished_ = 0;  // nodes present and not ready
   double trace_s_ = 0, next_trace_ = 0;

@@ -18,10 +18,18 @@ double percentile50(std::vector<double> v) {
 }  // namespace
 
 ControllerLoad SwarmSim::controllerLoad(double end_s) const {
-  const double peers_period = c_.peers_poll_s + c_.rtt_s;  // real, never scaled
+  // Real periods, never scaled: the controller's pacing (PollPacing) stretches
+  // the agents' own intervals on large fleets.
+  const double peers_period = std::max(c_.peers_poll_s, paced_s_) + c_.rtt_s;
+  const double report_period = std::max(c_.report_s, paced_s_);
+  const double heartbeat_period = std::max(
+      c_.heartbeat_s, controller::PollPacing::heartbeatMs(static_cast<int64_t>(c_.node_timeout_s * 1000),
+                                                          static_cast<uint32_t>(std::lround(paced_s_ * 1000))) /
+                          1000.0);
   // Per node, from the agent's loops: the rollout worker polls peers every
-  // peers_poll (+RTT) and reports every report_s, and once more of each per origin
-  // piece (report_now, then an immediate poll for the accepted hash); the server
+  // peers_period and reports every report_period, and once more of each per
+  // origin piece (report_now, then an immediate poll for the accepted hash), plus
+  // its early polls for a needed hash (counted as simulated, x bundle); the server
   // heartbeats and long-polls assignments for as long as it runs.
   ControllerLoad load;
   for (const Node& n : nodes_) {
@@ -32,16 +40,21 @@ ControllerLoad SwarmSim::controllerLoad(double end_s) const {
     double fetch_end = n.ready_s >= 0 ? n.ready_s : life_end;
     double fetch = std::max(0.0, fetch_end - fetch_start);
     load.peers_calls += fetch / peers_period + n.origin_pieces * scale_ + 1;
-    load.reports += fetch / c_.report_s + n.origin_pieces * scale_ + 1;
-    load.heartbeats += life / c_.heartbeat_s;
+    load.reports += fetch / report_period + n.origin_pieces * scale_ + 1;
+    load.heartbeats += life / heartbeat_period;
     load.assignment_polls += life / c_.assignment_wait_s + 1;
   }
+  load.early_polls = static_cast<double>(early_polls_) * scale_;
+  load.peers_calls += load.early_polls;
   double total = load.peers_calls + load.reports + load.heartbeats + load.assignment_polls;
   load.msgs_per_s = end_s > 0 ? total / end_s : 0;
   const double n = c_.nodes;
   load.peak_msgs_per_s =
-      n * (1 / peers_period + 1 / c_.report_s + 1 / c_.heartbeat_s + 1 / c_.assignment_wait_s);
-  load.peer_candidates_ranked_per_s = n / peers_period * n;
+      n * (1 / peers_period + 1 / report_period + 1 / heartbeat_period + 1 / c_.assignment_wait_s);
+  // The controller ranks the region for a node only when its cached peer list
+  // expires (PeerListCache: max(5 s, 4 x the paced interval)).
+  load.peer_candidates_ranked_per_s = n / std::max(5.0, 4 * paced_s_) * n;
+  load.paced_interval_s = paced_s_;
   return load;
 }
 

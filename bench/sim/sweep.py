@@ -7,8 +7,9 @@ with --out, writes every point's JSON object to a file.
 
 Points (B = 250 Mbit/s, one region, piece size as the controller picks it, i.e.
 16 MiB from 4 GiB up, unless said):
-  scale     N = 100, 1,000, 10,000 x F = 10, 140 GB with the agent's defaults, and 10,
-            140, 700 GB with the tuned knobs (700 GB at N = 10,000 only with --big)
+  scale     N = 100, 1,000, 10,000 x F = 10, 140 GB with the agent's defaults and the
+            earlier ones ("old"), and 10, 140, 700 GB with more of everything ("tuned";
+            700 GB at N = 10,000 only with --big)
   pieces    4 / 16 / 64 MiB at N = 1,000, F = 10 GB
   bundling  N = 100, F = 140 GB simulated with 8345 (all), 2782, 928, 309 pieces: the
             approximation the 10,000-node points use (928 pieces), against the real count
@@ -30,20 +31,21 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 
-# The knob settings the sweep compares: the agent's defaults, and what this sweep
-# recommends (one request per peer, 32 in flight, 32 peers per node).
+# The knob settings the sweep compares: the agent's defaults (16 pieces in flight,
+# one request per peer, since this sweep), the earlier ones (8 in flight, 2 per
+# peer), and more of everything (32 in flight, 32 peers per node).
+OLD = ["--max-inflight", "8", "--peer-requests", "2"]
 TUNED = ["--max-inflight", "32", "--peer-requests", "1", "--peers-per-node", "32"]
-TUNED16 = ["--max-inflight", "16", "--peer-requests", "1"]
 
 
 def points(big):
     p = []
     for n in (100, 1000, 10000):
         for f in ("10GB", "140GB"):
+            p.append((f"old N={n} F={f}", ["--nodes", str(n), "--size", f, *OLD]))
             p.append((f"defaults N={n} F={f}", ["--nodes", str(n), "--size", f]))
         for f in ("10GB", "140GB") + (("700GB",) if big or n < 10000 else ()):
             p.append((f"tuned N={n} F={f}", ["--nodes", str(n), "--size", f, *TUNED]))
-    p.append(("tuned16 N=10000 F=140GB", ["--nodes", "10000", "--size", "140GB", *TUNED16]))
     for ps in ("4MiB", "16MiB", "64MiB"):
         p.append((f"pieces {ps} tuned N=1000 F=10GB",
                   ["--nodes", "1000", "--size", "10GB", "--piece-size", ps, *TUNED]))

@@ -97,7 +97,8 @@ json toJson(const PeersReply& r) {
           {"stripe", r.stripe},               {"source_index", r.source_index},
           {"hashes", hashesToJson(r.hashes)}, {"hash_cursor", r.hash_cursor},
           {"origin_concurrency", r.origin_concurrency},
-          {"zone_rank", r.zone_rank},         {"zone_size", r.zone_size}};
+          {"zone_rank", r.zone_rank},         {"zone_size", r.zone_size},
+          {"poll_interval_ms", r.poll_interval_ms}};
 }
 
 Result<PeersReply> peersReplyFromJson(const json& j) {
@@ -121,6 +122,7 @@ Result<PeersReply> peersReplyFromJson(const json& j) {
   RETURN_IF_ERROR(readU32(j, "origin_concurrency", r.origin_concurrency, false));
   RETURN_IF_ERROR(readU32(j, "zone_rank", r.zone_rank, false));
   RETURN_IF_ERROR(readU32(j, "zone_size", r.zone_size, false));
+  RETURN_IF_ERROR(readU32(j, "poll_interval_ms", r.poll_interval_ms, false));
   return r;
 }
 

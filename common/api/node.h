@@ -76,6 +76,10 @@ struct PeersReply {
   // region has one zone, or an older controller; no rule.
   uint32_t zone_rank = 0;
   uint32_t zone_size = 0;
+  // How often the controller wants this agent to poll and report (ms), so that
+  // large rollouts stay within its request budget; 0 = the agent's own intervals.
+  // Early polls for a needed hash come at most every poll_interval_ms / 4.
+  uint32_t poll_interval_ms = 0;
 };
 nlohmann::json toJson(const PeersReply& r);
 Result<PeersReply> peersReplyFromJson(const nlohmann::json& j);

@@ -9,7 +9,7 @@ namespace shardcast::agent {
 TEST_CASE("flags parse into the config with defaults") {
   auto r = parseAgentFlags({"--data-dir", "/tmp/x", "--name", "node-1", "--region=eu",
                             "--labels", "gpu=a100,pool=inference", "--listen", "127.0.0.1:0",
-                            "--max-inflight", "16", "--corrupt-serving-for-test"});
+                            "--max-inflight", "24", "--corrupt-serving-for-test"});
   REQUIRE(r.isOk());
   const AgentConfig& c = r->config;
   CHECK(r->action == AgentAction::kRun);
@@ -19,9 +19,9 @@ TEST_CASE("flags parse into the config with defaults") {
   CHECK(c.labels == std::map<std::string, std::string>{{"gpu", "a100"}, {"pool", "inference"}});
   CHECK(c.listen_host == "127.0.0.1");
   CHECK(c.listen_port == 0);
-  CHECK(c.max_inflight == 16);
+  CHECK(c.max_inflight == 24);
   CHECK(c.origin_concurrency == 4);
-  CHECK(c.peer_requests == 2);
+  CHECK(c.peer_requests == 1);  // the default
   CHECK(c.controller_url == "http://127.0.0.1:7400");
   CHECK(c.corrupt_serving_for_test);
 }

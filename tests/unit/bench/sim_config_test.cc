@@ -4,6 +4,9 @@
 
 #include <doctest/doctest.h>
 
+#include "agent/agent_config.h"
+#include "controller/poll_pacing.h"
+
 namespace shardcast::bench {
 
 TEST_CASE("flags in the rig's style") {
@@ -20,8 +23,10 @@ TEST_CASE("flags in the rig's style") {
   CHECK(c.stragglers == doctest::Approx(0.05));
   CHECK(c.json);
   // Defaults are the agent's and the controller's.
-  CHECK(c.peer_requests == 2);
-  CHECK(c.max_inflight == 8);
+  const agent::AgentConfig agent_defaults;
+  CHECK(c.peer_requests == agent_defaults.peer_requests);
+  CHECK(c.max_inflight == agent_defaults.max_inflight);
+  CHECK(c.agent_requests_per_s == controller::PollPacing::kDefaultRequestsPerS);
   CHECK(c.origin_concurrency == 4);
   CHECK(c.max_seeders == 16);
   CHECK(c.peers_per_node == 16);

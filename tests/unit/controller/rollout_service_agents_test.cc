@@ -251,3 +251,35 @@ TEST_CASE_FIXTURE(ServiceFixture, "bad peer reports are counted; progress rows u
 }
 
 }  // namespace shardcast::controller::testing
+
+namespace shardcast::controller::testing {
+
+TEST_CASE_FIXTURE(ServiceFixture, "zone roles: rank within the zone; peer lists are reused until they expire or the fleet changes") {
+  node("e1", "east", "a");
+  node("e2", "east", "a");
+  node("e3", "east", "b");
+  std::string id = create();
+  auto p1 = peers(id, "e1");
+  CHECK(p1.zone_rank == 0);
+  CHECK(p1.zone_size == 2);
+  CHECK(peers(id, "e2").zone_rank == 1);
+  CHECK(peers(id, "e3").zone_size == 1);
+  CHECK(p1.poll_interval_ms == 0);  // 3 nodes: the agents' own intervals fit the budget
+
+  // e2 fails the rollout: it stops counting as an importer once e1's list expires.
+  progress(id, "e2", "failed", "no_space");
+  CHECK(peers(id, "e1").zone_size == 2);  // the cached entry
+  clock.advanceMs(5001);
+  heartbeat({"e1", "e2"}, "east", "a");
+  heartbeat({"e3"}, "east", "b");
+  CHECK(peers(id, "e1").zone_size == 1);
+
+  // A node joining moves the registry's version: lists are rebuilt at once.
+  REQUIRE(peers(id, "e1").peers.size() == 2);
+  node("e4", "east", "a");
+  auto after = peers(id, "e1");
+  CHECK(after.peers.size() == 3);
+  CHECK(after.zone_size == 2);  // e1 and e4 (e2 failed)
+}
+
+}  // namespace shardcast::controller::testing
