@@ -329,6 +329,15 @@ uint32_t pieceImportedBy(uint32_t rank, uint32_t size, bool by_rank) {
   return p;
 }
 
+// A scheduler in zone-a, rank `rank` of `size`, that holds every piece but the last.
+PieceScheduler onlyLastMissing(uint32_t last, uint64_t seed, uint32_t rank, uint32_t size) {
+  PieceScheduler s(last + 1, seed, "zone-a");
+  for (uint32_t i = 0; i < last; ++i) s.onPieceVerified(i);
+  knowAllHashes(s);
+  s.setZoneRole(rank, size);
+  return s;
+}
+
 }  // namespace
 
 TEST_CASE("zone rule: only the zone's importer fetches a piece that only other zones hold") {
@@ -378,10 +387,7 @@ TEST_CASE("zone rule: a piece my zone holds is never fetched across zones, even 
 
 TEST_CASE("zone rule: end-game duplicates stay in the zone") {
   const uint32_t p = pieceImportedBy(0, 2, true);
-  PieceScheduler s(p + 1, 3, "zone-a");
-  for (uint32_t i = 0; i < p; ++i) s.onPieceVerified(i);
-  knowAllHashes(s);
-  s.setZoneRole(0, 2);
+  PieceScheduler s = onlyLastMissing(p, 3, 0, 2);
   s.setPeers({{"far1", "zone-b"}, {"far2", "zone-c"}});
   s.onPeerBitfield("far1", allBits(p + 1));
   s.onPeerBitfield("far2", allBits(p + 1));
@@ -398,10 +404,7 @@ TEST_CASE("zone rule: end-game duplicates stay in the zone") {
 
 TEST_CASE("zone rule: a node stalled on pieces only other zones hold imports after the stall rounds") {
   const uint32_t theirs = pieceImportedBy(1, 2, false);
-  PieceScheduler s(theirs + 1, 5, "zone-a");
-  for (uint32_t i = 0; i < theirs; ++i) s.onPieceVerified(i);
-  knowAllHashes(s);
-  s.setZoneRole(1, 2);
+  PieceScheduler s = onlyLastMissing(theirs, 5, 1, 2);
   s.setPeers({{"far", "zone-b"}});
   s.onPeerBitfield("far", allBits(theirs + 1));
   bool lifted = false;
