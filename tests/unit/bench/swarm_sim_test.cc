@@ -204,3 +204,24 @@ TEST_CASE("controller load follows the agent's intervals") {
 }
 
 }  // namespace shardcast::bench
+
+namespace shardcast::bench {
+
+TEST_CASE("large fleets are paced: the controller's load follows its request budget") {
+  SimConfig c = handCheckable(1000, 4);
+  c.peers_poll_s = 0.3;
+  c.report_s = 0.5;
+  c.agent_requests_per_s = 400;  // 2 x 1000 nodes / 400 per s: a 5 s interval
+  SimResult paced = SwarmSim(c).run();
+  c.agent_requests_per_s = 0;
+  SimResult own = SwarmSim(c).run();
+  CHECK(paced.not_ready_nodes == 0);
+  CHECK(paced.controller.paced_interval_s == doctest::Approx(5.0));
+  CHECK(own.controller.paced_interval_s == 0);
+  // Polls and reports at 5 s, heartbeats at 10 s (2 intervals, T/3), assignments at 5 s.
+  CHECK(paced.controller.peak_msgs_per_s == doctest::Approx(1000 * (1 / 5.0 + 1 / 5.0 + 1 / 10.0 + 1 / 5.0)).epsilon(0.01));
+  CHECK(paced.controller.peak_msgs_per_s < own.controller.peak_msgs_per_s / 5);
+  CHECK(paced.origin_bytes == c.size);
+}
+
+}  // namespace shardcast::bench
