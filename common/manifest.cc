@@ -133,7 +133,7 @@ bool Manifest::sameContent(const Manifest& other) const {
 
 uint64_t autoPieceSize(uint64_t total_bytes) {
   uint64_t size = 4ull << 20;
-  while (size < kDefaultPieceSize && size * 2 * 256 <= total_bytes) size *= 2;
+  while (size < kDefaultPieceSize && size * 2 * 2048 <= total_bytes) size *= 2;
   return size;
 }
 

@@ -25,13 +25,16 @@ inline constexpr uint64_t kMinPieceSize = 64ull << 10;
 inline constexpr uint64_t kMaxPieceSize = 256ull << 20;
 inline constexpr size_t kMaxManifestFiles = 200000;
 
-// The piece size of a rollout that names none: F / 256 rounded down to a power of
-// two, between 4 MiB and kDefaultPieceSize (16 MiB from 4 GiB up). A region's
-// swarm can only start once its seeders hold whole pieces, which takes about
-// S x piece / (origin rate): small models need small pieces to start early, all
-// models big enough pieces to keep the per-piece cost (requests, hashes, reports)
-// low. Measured on the rig (bench/README.md): at N = 16, F = 1 GiB, 4 MiB pieces
-// beat both 1 MiB (CPU per piece) and 16 MiB (the swarm starts late).
+// The piece size of a rollout that names none: F / 2048 rounded down to a power of
+// two, between 4 MiB and kDefaultPieceSize (4 MiB below 16 GiB, 16 MiB from 32 GiB
+// up). A region's swarm can only start once its seeders hold whole pieces (about
+// S x piece / origin rate), and the last piece to enter must still be copied
+// hop by hop to every node (about log_K(N) x K x piece / B): both are small next to
+// F / B only when pieces are small next to F. Big enough pieces keep the per-piece
+// cost (requests, hashes, reports) low. Measured (bench/README.md): on the rig at
+// N = 16, F = 1 GiB, 4 MiB pieces beat 1 MiB (CPU per piece) and 16 MiB (the swarm
+// starts late); simulated at N = 1,000, F = 10 GB, 4 MiB gives 1.18 x F/B and
+// 16 MiB 1.23.
 uint64_t autoPieceSize(uint64_t total_bytes);
 
 struct ManifestFile {

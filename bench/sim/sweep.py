@@ -6,7 +6,7 @@ with --out, writes every point's JSON object to a file.
                      [--sim-args '--seed 2']
 
 Points (B = 250 Mbit/s, one region, piece size as the controller picks it, i.e.
-16 MiB from 4 GiB up, unless said):
+4 MiB below 16 GiB, 16 MiB from 32 GiB up, unless said):
   scale     N = 100, 1,000, 10,000 x F = 10, 140 GB with the agent's defaults and the
             earlier ones ("old"), and 10, 140, 700 GB with more of everything ("tuned";
             700 GB at N = 10,000 only with --big)

@@ -123,14 +123,15 @@ TEST_CASE("model refs follow DESIGN §3") {
 }
 
 namespace shardcast {
-TEST_CASE("auto piece size: 4 MiB per GiB of model, a power of two from 4 to 16 MiB") {
+TEST_CASE("auto piece size: F / 2048, a power of two from 4 to 16 MiB") {
   constexpr uint64_t MiB = 1ull << 20, GiB = 1ull << 30;
   CHECK(autoPieceSize(0) == 4 * MiB);
   CHECK(autoPieceSize(100 * MiB) == 4 * MiB);
-  CHECK(autoPieceSize(2 * GiB - 1) == 4 * MiB);
-  CHECK(autoPieceSize(2 * GiB) == 8 * MiB);
-  CHECK(autoPieceSize(3 * GiB) == 8 * MiB);
-  CHECK(autoPieceSize(4 * GiB) == 16 * MiB);
+  CHECK(autoPieceSize(10 * GiB) == 4 * MiB);
+  CHECK(autoPieceSize(16 * GiB - 1) == 4 * MiB);
+  CHECK(autoPieceSize(16 * GiB) == 8 * MiB);
+  CHECK(autoPieceSize(31 * GiB) == 8 * MiB);
+  CHECK(autoPieceSize(32 * GiB) == 16 * MiB);
   CHECK(autoPieceSize(140 * GiB) == kDefaultPieceSize);
   CHECK(autoPieceSize(700 * GiB) == kDefaultPieceSize);
 }
