@@ -30,7 +30,9 @@ class PeerListCache {
  public:
   // The node's entry if it is still valid, else nullptr.
   const CachedPeers* find(const std::string& node, uint64_t registry_version, int64_t now_ms) const;
-  void put(const std::string& node, CachedPeers entry) { entries_[node] = std::move(entry); }
+  const CachedPeers& put(const std::string& node, CachedPeers entry) {
+    return entries_[node] = std::move(entry);
+  }
   size_t size() const { return entries_.size(); }
 
  private:

@@ -14,6 +14,7 @@
 // Pure: no I/O, no clock; thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 namespace shardcast::controller {
@@ -31,6 +32,12 @@ class PollPacing {
   // heartbeat does not make a node dead; paced fleets heartbeat every 2 x the
   // paced interval, up to T/3.
   static uint32_t heartbeatMs(int64_t node_timeout_ms, uint32_t interval_ms);
+  // How long the controller reuses a node's peer list and zone role: long enough
+  // to spare it ranking the region, short enough that silent peers and importers
+  // drop out soon after T. max(5 s, 4 intervals).
+  static int64_t peerListTtlMs(uint32_t interval_ms) {
+    return std::max<int64_t>(5000, 4 * int64_t{interval_ms});
+  }
 };
 
 }  // namespace shardcast::controller

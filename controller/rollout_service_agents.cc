@@ -12,9 +12,6 @@
 namespace shardcast::controller {
 namespace {
 
-// How long a node's peer list and zone role are reused (at least; see peers()).
-constexpr int64_t kPeerListTtlMs = 5000;
-
 Status unknownNode(const std::string& node) {
   return notFound("node '" + node.substr(0, 64) + "' is not registered (PUT /v1/nodes/{node} first)",
                   "unknown_node");
@@ -130,11 +127,8 @@ Result<api::PeersReply> RolloutService::peers(const std::string& id, const std::
     }
     fresh.role = PeerSelector::zoneRole(node, me->info.zone, candidates);
     fresh.registry_version = nodes_.version();
-    // Long enough to spare the controller, short enough that silent peers and
-    // importers drop out well before agents give up on them.
-    fresh.expires_ms = now + std::max<int64_t>(kPeerListTtlMs, 4 * int64_t{reply.poll_interval_ms});
-    cache.put(node, std::move(fresh));
-    cached = cache.find(node, nodes_.version(), now);
+    fresh.expires_ms = now + PollPacing::peerListTtlMs(reply.poll_interval_ms);
+    cached = &cache.put(node, std::move(fresh));
   }
   reply.peers = cached->peers;
   reply.zone_rank = cached->role.rank;

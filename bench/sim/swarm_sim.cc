@@ -28,7 +28,7 @@ SwarmSim::SwarmSim(SimConfig config)
   // (request latencies, polls, flush) is scaled with it, so each simulated piece
   // keeps the real ratio of delays to transfer time (see README.md).
   scale_ = static_cast<double>(layout_.bundle);
-  paced_s_ = controller::PollPacing::intervalMs(c_.nodes, c_.agent_requests_per_s) / 1000.0;
+  paced_ms_ = controller::PollPacing::intervalMs(c_.nodes, c_.agent_requests_per_s);
   // SHARDCAST_SIM_TRACE=SECONDS prints the swarm's state to stderr (debugging aid).
   if (const char* t = std::getenv("SHARDCAST_SIM_TRACE")) trace_s_ = std::atof(t);
   no_gate_ = std::getenv("SHARDCAST_SIM_NO_GATE") != nullptr;
@@ -70,7 +70,7 @@ double SwarmSim::bitfieldPeriod(const Node& n) const {
 }
 
 double SwarmSim::peersPeriod() const {
-  return scale_ * (std::max(c_.peers_poll_s, paced_s_) + c_.rtt_s);
+  return scale_ * (std::max(c_.peers_poll_s, pacedS()) + c_.rtt_s);
 }
 
 void SwarmSim::schedulePoll(uint32_t node, bool bitfields) {
@@ -275,8 +275,7 @@ void SwarmSim::bitfieldPoll(uint32_t node) {
   // the controller now (SwarmFetcher's on_hash_wanted) instead of at its next poll.
   if (hash_wanted && !n.early_poll_pending) {
     // Paced: at most one early poll per PollPacing::earlyPollGapMs.
-    const double gap = scale_ * controller::PollPacing::earlyPollGapMs(
-                                    static_cast<uint32_t>(std::lround(paced_s_ * 1000))) / 1000.0;
+    const double gap = scale_ * controller::PollPacing::earlyPollGapMs(paced_ms_) / 1000.0;
     n.early_poll_pending = true;
     ++early_polls_;
     push(std::max(now_ + scale_ * c_.rtt_s, n.last_peers_poll + gap), Ev::kPeersPoll, node);

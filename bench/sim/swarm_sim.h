@@ -186,7 +186,8 @@ class SwarmSim {
   uint64_t events_count_ = 0;
   uint64_t origin_bytes_ = 0, peer_bytes_ = 0, dup_bytes_ = 0, xzone_bytes_ = 0;
   uint64_t early_polls_ = 0;  // peers polls for a needed hash, between the periodic ones
-  double paced_s_ = 0;        // the controller's poll interval for this fleet (PollPacing)
+  uint32_t paced_ms_ = 0;     // the controller's poll interval for this fleet (PollPacing)
+  double pacedS() const { return paced_ms_ / 1000.0; }
   uint32_t pieces_moved_ = 0;
   uint32_t unfinished_ = 0;  // nodes present and not ready
   double trace_s_ = 0, next_trace_ = 0;

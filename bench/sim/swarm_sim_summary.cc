@@ -20,12 +20,11 @@ double percentile50(std::vector<double> v) {
 ControllerLoad SwarmSim::controllerLoad(double end_s) const {
   // Real periods, never scaled: the controller's pacing (PollPacing) stretches
   // the agents' own intervals on large fleets.
-  const double peers_period = std::max(c_.peers_poll_s, paced_s_) + c_.rtt_s;
-  const double report_period = std::max(c_.report_s, paced_s_);
-  const double heartbeat_period = std::max(
-      c_.heartbeat_s, controller::PollPacing::heartbeatMs(static_cast<int64_t>(c_.node_timeout_s * 1000),
-                                                          static_cast<uint32_t>(std::lround(paced_s_ * 1000))) /
-                          1000.0);
+  const double peers_period = std::max(c_.peers_poll_s, pacedS()) + c_.rtt_s;
+  const double report_period = std::max(c_.report_s, pacedS());
+  const int64_t node_timeout_ms = std::llround(c_.node_timeout_s * 1000);
+  const double heartbeat_period =
+      std::max(c_.heartbeat_s, controller::PollPacing::heartbeatMs(node_timeout_ms, paced_ms_) / 1000.0);
   // Per node, from the agent's loops: the rollout worker polls peers every
   // peers_period and reports every report_period, and once more of each per
   // origin piece (report_now, then an immediate poll for the accepted hash), plus
@@ -52,9 +51,9 @@ ControllerLoad SwarmSim::controllerLoad(double end_s) const {
   load.peak_msgs_per_s =
       n * (1 / peers_period + 1 / report_period + 1 / heartbeat_period + 1 / c_.assignment_wait_s);
   // The controller ranks the region for a node only when its cached peer list
-  // expires (PeerListCache: max(5 s, 4 x the paced interval)).
-  load.peer_candidates_ranked_per_s = n / std::max(5.0, 4 * paced_s_) * n;
-  load.paced_interval_s = paced_s_;
+  // expires (PeerListCache, PollPacing::peerListTtlMs).
+  load.peer_candidates_ranked_per_s = n / (controller::PollPacing::peerListTtlMs(paced_ms_) / 1000.0) * n;
+  load.paced_interval_s = pacedS();
   return load;
 }
 

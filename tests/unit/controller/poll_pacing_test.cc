@@ -37,4 +37,10 @@ TEST_CASE("heartbeats: T/5 up to 2 s; paced fleets every 2 intervals, never beyo
   CHECK(PollPacing::heartbeatMs(30000, 500) == 2000);
 }
 
+TEST_CASE("peer lists are reused for max(5 s, 4 intervals)") {
+  CHECK(PollPacing::peerListTtlMs(0) == 5000);
+  CHECK(PollPacing::peerListTtlMs(1000) == 5000);
+  CHECK(PollPacing::peerListTtlMs(5000) == 20000);
+}
+
 }  // namespace shardcast::controller
