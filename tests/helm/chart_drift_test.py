@@ -281,17 +281,13 @@ def check_metrics_proxy(bin_dir):
         box = Sandbox(root, pod, proxy, objects)
         conf_path = box.host("/etc/nginx/nginx.conf") + "/nginx.conf"
         with open(conf_path) as f:
-            conf = f.read()
-        port = free_port()
+            template = f.read()
         socket_dir = [m for m in box.mounts if "socket" in str(box.mounts[m])][0]
         # One pass, so a rewritten path (under the temp root) is not rewritten again.
-        conf = re.sub("(" + re.escape(socket_dir) + "|/tmp)/",
-                      lambda m: box.host(m.group(1)) + "/", conf)
-        conf = re.sub(r"listen \d+;", f"listen 127.0.0.1:{port};", conf)
+        template = re.sub("(" + re.escape(socket_dir) + "|/tmp)/",
+                          lambda m: box.host(m.group(1)) + "/", template)
         # The sidecar runs as a non-root uid in group 0, the socket's group.
-        conf = "user nobody root;\n" + conf
-        with open(conf_path, "w") as f:
-            f.write(conf)
+        template = "user nobody root;\n" + template
         sock = box.host(socket_dir) + "/agent.sock"
         os.makedirs(os.path.join(root, "agent-data"))
         log = open(os.path.join(root, "agent.log"), "wb")
@@ -302,11 +298,20 @@ def check_metrics_proxy(bin_dir):
                                  stdout=log, stderr=subprocess.STDOUT)
         check(wait_until(lambda: os.path.exists(sock), 15), "metrics proxy: the agent serves its socket")
         ngx_log = os.path.join(root, "nginx.log")
-        with open(ngx_log, "wb") as nl:
-            ngx = subprocess.Popen([nginx, "-p", root, "-c", conf_path, "-g", "daemon off;"],
-                                   stdout=subprocess.DEVNULL, stderr=nl)
-        url = f"http://127.0.0.1:{port}"
-        check(wait_until(lambda: http("GET", url + "/")[0] == 404, 15), "metrics proxy: nginx starts")
+        # A port free a moment ago may be taken by a parallel test before nginx
+        # binds it: a start that exits is retried on a new port.
+        for _ in range(5):
+            port = free_port()
+            url = f"http://127.0.0.1:{port}"
+            with open(conf_path, "w") as f:
+                f.write(re.sub(r"listen \d+;", f"listen 127.0.0.1:{port};", template))
+            with open(ngx_log, "wb") as nl:
+                ngx = subprocess.Popen([nginx, "-p", root, "-c", conf_path, "-g", "daemon off;"],
+                                       stdout=subprocess.DEVNULL, stderr=nl)
+            if wait_until(lambda: ngx.poll() is not None or http("GET", url + "/")[0] == 404, 15) \
+                    and ngx.poll() is None:
+                break
+        check(ngx.poll() is None and http("GET", url + "/")[0] == 404, "metrics proxy: nginx starts")
         status, body = http("GET", url + "/metrics")
         if not check(status == 200 and "shardcast_agent_disk_budget_bytes" in body,
                      f"metrics proxy: GET /metrics is the agent's Prometheus text ({status})"):

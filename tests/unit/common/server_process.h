@@ -4,6 +4,11 @@
 // started on port 0), and fails the test with the log when the server exits or
 // does not start within 30 s. The destructor stops it (SIGTERM, then SIGKILL);
 // the child also dies with the test process (PDEATHSIG).
+//
+// ServerProcess::tryStart is for servers that must be given their ports (etcd):
+// a port read back from a closed socket can be taken by another test before the
+// server binds it, so the caller retries with new ports when tryStart returns
+// null (the server exited before listening; `output` holds its log).
 #pragma once
 
 #include <doctest/doctest.h>
@@ -19,6 +24,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -51,9 +57,24 @@ inline int unusedLoopbackPort() {
 class ServerProcess {
  public:
   ServerProcess(std::vector<std::string> args, std::string log_path, std::string marker)
-      : log_(std::move(log_path)) {
+      : ServerProcess(std::move(args), std::move(log_path)) {
+    if (!waitForPort(marker)) FAIL(args_[0] << " exited before listening; its output:\n" << log());
+  }
+
+  static std::unique_ptr<ServerProcess> tryStart(std::vector<std::string> args,
+                                                 std::string log_path, const std::string& marker,
+                                                 std::string* output) {
+    std::unique_ptr<ServerProcess> p(new ServerProcess(std::move(args), std::move(log_path)));
+    if (p->waitForPort(marker)) return p;
+    *output = p->log();
+    return nullptr;
+  }
+
+ private:
+  ServerProcess(std::vector<std::string> args, std::string log_path)
+      : args_(std::move(args)), log_(std::move(log_path)) {
     std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
+    for (auto& a : args_) argv.push_back(a.data());
     argv.push_back(nullptr);
     pid_ = ::fork();
     REQUIRE(pid_ >= 0);
@@ -65,8 +86,9 @@ class ServerProcess {
       ::execvp(argv[0], argv.data());
       ::_exit(127);
     }
-    waitForPort(args[0], marker);
   }
+
+ public:
   ~ServerProcess() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGTERM);
@@ -85,27 +107,31 @@ class ServerProcess {
   std::string log() const { return readWholeFile(log_); }
 
  private:
-  void waitForPort(const std::string& what, const std::string& marker) {
+  // True once the log shows the marker; false when the server exited first.
+  // A server that neither listens nor exits within 30 s fails the test.
+  bool waitForPort(const std::string& marker) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < deadline) {
       std::string out = readWholeFile(log_);
       size_t at = out.find(marker);
       if (at != std::string::npos && out.find('\n', at) != std::string::npos) {
         port_ = std::stoi(out.substr(at + marker.size()));
-        return;
+        return true;
       }
       if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
         pid_ = -1;
-        FAIL(what << " exited before listening; its output:\n" << out);
+        return false;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
     pid_ = -1;
-    FAIL(what << " did not start within 30 s; its output:\n" << readWholeFile(log_));
+    FAIL(args_[0] << " did not start within 30 s; its output:\n" << readWholeFile(log_));
+    return false;
   }
 
+  std::vector<std::string> args_;
   std::string log_;
   pid_t pid_ = -1;
   int port_ = 0;

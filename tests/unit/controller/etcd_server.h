@@ -39,19 +39,22 @@ inline bool etcdAvailable() { return ::access(etcdBinary().c_str(), X_OK) == 0; 
 
 class EtcdServer {
  public:
+  // etcd must be told its ports; one picked free may be taken by a parallel
+  // test before etcd binds it, so a start that fails is retried with new ports.
   EtcdServer() {
-    int client = unusedLoopbackPort();
-    int peer = unusedLoopbackPort();
-    std::string client_url = "http://127.0.0.1:" + std::to_string(client);
-    std::string peer_url = "http://127.0.0.1:" + std::to_string(peer);
-    process_ = std::make_unique<ServerProcess>(
-        std::vector<std::string>{etcdBinary(), "--name", "test", "--data-dir", dir_.path() + "/data",
-                                 "--listen-client-urls", client_url, "--advertise-client-urls",
-                                 client_url, "--listen-peer-urls", peer_url,
-                                 "--initial-advertise-peer-urls", peer_url, "--initial-cluster",
-                                 "test=" + peer_url},
-        dir_.path() + "/etcd.log", "serving insecure client requests on 127.0.0.1:");
-    url_ = client_url;
+    std::string output;
+    for (int attempt = 0; attempt < 5 && !process_; ++attempt) {
+      std::string client_url = "http://127.0.0.1:" + std::to_string(unusedLoopbackPort());
+      std::string peer_url = "http://127.0.0.1:" + std::to_string(unusedLoopbackPort());
+      std::string data = dir_.path() + "/data" + std::to_string(attempt);
+      process_ = ServerProcess::tryStart(
+          {etcdBinary(), "--name", "test", "--data-dir", data, "--listen-client-urls", client_url,
+           "--advertise-client-urls", client_url, "--listen-peer-urls", peer_url,
+           "--initial-advertise-peer-urls", peer_url, "--initial-cluster", "test=" + peer_url},
+          dir_.path() + "/etcd.log", "serving insecure client requests on 127.0.0.1:", &output);
+      url_ = client_url;
+    }
+    if (!process_) FAIL("etcd exited before listening, 5 times; its last output:\n" << output);
   }
 
   // "http://127.0.0.1:PORT"
