@@ -5,6 +5,7 @@
 #include "common/api/json_fields.h"
 #include "common/api/node.h"
 #include "common/api/rollout.h"
+#include "controller/leader_gate.h"
 
 namespace shardcast::controller {
 namespace {
@@ -39,6 +40,49 @@ void answer(const Responder& respond, const Result<T>& result, int ok_status = 2
   }
 }
 
+inline constexpr char kFollowerRevisionHeader[] = "X-Shardcast-Follower-Revision";
+
+// Answers a read from the source `reads` picks for this request.
+template <typename F>
+void answerRead(const ReadSourceFn& reads, const Responder& respond, F&& read) {
+  auto source = reads();
+  if (!source.isOk()) return respond(errorResponse(source.status()));
+  ApiResponse r = read(*source->reader);
+  if (source->follower_revision >= 0) {
+    if (r.status == 404) r = notLeaderResponse(source->leader_url);
+    r.headers.emplace_back(kFollowerRevisionHeader, std::to_string(source->follower_revision));
+  }
+  respond(std::move(r));
+}
+
+template <typename T>
+ApiResponse resultResponse(const Result<T>& result) {
+  return result.isOk() ? jsonResponse(200, api::toJson(result.value())) : errorResponse(result.status());
+}
+
+void routeReads(Router& router, const ReadSourceFn& reads) {
+  router.add("GET", "/v1/rollouts", [reads](const RequestContext&, Responder respond) {
+    answerRead(reads, respond, [](const RolloutReader& r) {
+      json list = json::array();
+      for (const auto& s : r.listRollouts()) list.push_back(api::toJson(s));
+      return jsonResponse(200, json{{"rollouts", std::move(list)}});
+    });
+  });
+  router.add("GET", "/v1/rollouts/{id}", [reads](const RequestContext& ctx, Responder respond) {
+    answerRead(reads, respond,
+               [&](const RolloutReader& r) { return resultResponse(r.getRollout(ctx.param("id"))); });
+  });
+  router.add("GET", "/v1/manifests/{model}/{version}",
+             [reads](const RequestContext& ctx, Responder respond) {
+               auto ref = parseModelRef(ctx.param("model") + ":" + ctx.param("version"));
+               if (!ref.isOk()) return respond(errorResponse(ref.status()));
+               answerRead(reads, respond, [&](const RolloutReader& r) {
+                 auto m = r.manifest(*ref);
+                 return m.isOk() ? jsonResponse(200, m->toJson()) : errorResponse(m.status());
+               });
+             });
+}
+
 void routeRollouts(Router& router, RolloutService& service) {
   router.add("POST", "/v1/rollouts", [&service](const RequestContext& ctx, Responder respond) {
     auto body = bodyJson(ctx.request);
@@ -47,25 +91,9 @@ void routeRollouts(Router& router, RolloutService& service) {
     if (!request.isOk()) return respond(errorResponse(request.status()));
     answer(respond, service.createRollout(*request), 201);
   });
-  router.add("GET", "/v1/rollouts", [&service](const RequestContext&, Responder respond) {
-    json list = json::array();
-    for (const auto& s : service.listRollouts()) list.push_back(api::toJson(s));
-    respond(jsonResponse(200, json{{"rollouts", std::move(list)}}));
-  });
-  router.add("GET", "/v1/rollouts/{id}", [&service](const RequestContext& ctx, Responder respond) {
-    answer(respond, service.getRollout(ctx.param("id")));
-  });
   router.add("POST", "/v1/rollouts/{id}:cancel",
              [&service](const RequestContext& ctx, Responder respond) {
                answer(respond, service.cancelRollout(ctx.param("id")));
-             });
-  router.add("GET", "/v1/manifests/{model}/{version}",
-             [&service](const RequestContext& ctx, Responder respond) {
-               auto ref = parseModelRef(ctx.param("model") + ":" + ctx.param("version"));
-               if (!ref.isOk()) return respond(errorResponse(ref.status()));
-               auto m = service.manifest(*ref);
-               if (!m.isOk()) return respond(errorResponse(m.status()));
-               respond(jsonResponse(200, m->toJson()));
              });
 }
 
@@ -127,13 +155,21 @@ void routeAgents(Router& router, RolloutService& service) {
 
 }  // namespace
 
-void registerRoutes(Router& router, RolloutService& service, std::function<std::string()> role) {
+void registerRoutes(Router& router, RolloutService& service, std::function<std::string()> role,
+                    ReadSourceFn reads) {
+  if (!reads) {
+    // Alone: the service answers every read (a non-owning pointer; it outlives the router).
+    reads = [&service]() -> Result<ReadSource> {
+      return ReadSource{std::shared_ptr<const RolloutReader>(&service, [](const RolloutReader*) {})};
+    };
+  }
   router.add(
       "GET", "/healthz",
       [role](const RequestContext&, Responder respond) {
         respond(jsonResponse(200, json{{"ok", true}, {"role", role ? role() : "leader"}}));
       },
       /*is_public=*/true);
+  routeReads(router, reads);
   routeRollouts(router, service);
   routeAgents(router, service);
 }

@@ -18,10 +18,23 @@ ApiResponse notLeaderResponse(const std::string& leader_url) {
   return r;
 }
 
+bool followerMayAnswer(const ApiRequest& request) {
+  if (request.method != "GET") return false;
+  const std::string& p = request.path;
+  if (p == "/v1/rollouts") return true;
+  if (p.rfind("/v1/manifests/", 0) == 0) return true;
+  const std::string prefix = "/v1/rollouts/";
+  if (p.rfind(prefix, 0) != 0) return false;
+  const std::string id = p.substr(prefix.size());
+  return !id.empty() && id.find('/') == std::string::npos;
+}
+
 Gate makeLeaderGate(std::function<bool()> serving, std::function<std::string()> leader_url) {
   return [serving = std::move(serving),
           leader_url = std::move(leader_url)](const ApiRequest& request) -> std::optional<ApiResponse> {
-    if (request.path.rfind("/v1/", 0) != 0 || serving()) return std::nullopt;
+    if (request.path.rfind("/v1/", 0) != 0 || serving() || followerMayAnswer(request)) {
+      return std::nullopt;
+    }
     return notLeaderResponse(leader_url());
   };
 }

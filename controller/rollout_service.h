@@ -37,6 +37,7 @@
 #include "controller/rollout.h"
 #include "controller/source_lister.h"
 #include "controller/state_store.h"
+#include "controller/rollout_reader.h"
 #include "controller/stripe_planner.h"
 
 namespace shardcast::controller {
@@ -55,7 +56,7 @@ struct ControllerOptions {
   uint32_t agent_requests_per_s = PollPacing::kDefaultRequestsPerS;
 };
 
-class RolloutService {
+class RolloutService : public RolloutReader {
  public:
   RolloutService(const ObjectStoreRegistry& registry, const Clock& clock, StateStore& store,
                  ControllerOptions options, uint64_t seed = std::random_device{}());
@@ -73,10 +74,10 @@ class RolloutService {
 
   // --- public API ---
   Result<api::RolloutStatus> createRollout(const api::RolloutRequest& request);
-  Result<api::RolloutStatus> getRollout(const std::string& id) const;
-  std::vector<api::RolloutStatus> listRollouts() const;
+  Result<api::RolloutStatus> getRollout(const std::string& id) const override;
+  std::vector<api::RolloutStatus> listRollouts() const override;
   Result<api::RolloutStatus> cancelRollout(const std::string& id);
-  Result<Manifest> manifest(const ModelRef& model) const;
+  Result<Manifest> manifest(const ModelRef& model) const override;
 
   // --- agent API ---
   Result<api::HeartbeatReply> heartbeat(const api::NodeInfo& info);

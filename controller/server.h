@@ -28,6 +28,7 @@
 #include "common/objstore/registry.h"
 #include "controller/authenticator.h"
 #include "controller/etcd_replica.h"
+#include "controller/follower_reads.h"
 #include "controller/state_store_factory.h"
 #include "controller/rest_listener.h"
 #include "controller/rollout_service.h"
@@ -93,6 +94,7 @@ class Server {
   // HA only; declared before the service and router, which use its store and
   // elector, so it outlives them.
   std::unique_ptr<EtcdReplica> replica_;
+  std::unique_ptr<FollowerReads> follower_reads_;  // with replica_
   std::unique_ptr<RolloutService> service_;  // set by start(), uses *store_
   Router router_;
   RestListener listener_;

@@ -23,7 +23,14 @@ Status Server::openReplicated() {
   rc.lease_ttl_ms = s.leader_lease_ttl_ms;
   replica_ = std::make_unique<EtcdReplica>(std::move(rc), clock_);
   service_ = std::make_unique<RolloutService>(registry_, clock_, replica_->store(), config_.controller);
-  registerRoutes(router_, *service_, [this] { return role(); });
+  follower_reads_ = std::make_unique<FollowerReads>(replica_->store(), clock_);
+  registerRoutes(router_, *service_, [this] { return role(); }, [this]() -> Result<ReadSource> {
+    if (serving()) return ReadSource{std::shared_ptr<const RolloutReader>(service_.get(), [](const RolloutReader*) {})};
+    // A follower: the replicated state as of its last load (at most a second old).
+    ASSIGN_OR_RETURN(std::shared_ptr<const FollowerView> view, follower_reads_->view());
+    const auto revision = static_cast<int64_t>(view->revision());
+    return ReadSource{std::move(view), revision, replica_->leaderUrl()};
+  });
   router_.setGate(makeLeaderGate([this] { return serving(); },
                                  [this] { return replica_->leaderUrl(); }));
   return Status::ok();

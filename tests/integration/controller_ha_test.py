@@ -5,6 +5,9 @@ agents that know both replicas (--controller A,B). The rollout is deployed
 through the leader; the leader is killed with SIGKILL mid-rollout.
 
 Asserts:
+  * a follower answers reads (GET /v1/rollouts, /v1/rollouts/{id}) itself from the
+    replicated state, before and after the leader dies, and writes with 503
+    not_leader naming the leader;
   * the other replica is the leader (/healthz role=leader) within the lease TTL
     + 2 s of the kill;
   * the rollout completes; every agent's files equal the source (SHA-256);
@@ -28,6 +31,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from datetime import datetime, timezone
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
@@ -73,6 +78,16 @@ def role(url):
     except OSError:
         return None
     return body.get("role") if status == 200 and isinstance(body, dict) else None
+
+
+def http_with_headers(method, url):
+    """(status, parsed JSON body, headers) of a request without a body."""
+    req = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status, json.loads(r.read()), dict(r.headers)
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read()), dict(e.headers)
 
 
 def get_rollout(url, rid):
@@ -139,9 +154,13 @@ def main():
         wait_for(lambda: role(url_a) == "leader", 10, "replica A to lead")
         proc_b, url_b = start_replica(c, "b", etcd)
         check(role(url_b) == "follower", "replica B starts as a follower")
-        status, body = http_json("GET", url_b + "/v1/rollouts")
+        status, body, headers = http_with_headers("GET", url_b + "/v1/rollouts")
+        check(status == 200 and body == {"rollouts": []} and headers.get("X-Shardcast-Follower-Revision"),
+              f"the follower answers reads itself, from the replicated state ({status}, revision "
+              f"{headers.get('X-Shardcast-Follower-Revision')})")
+        status, body, _ = http_with_headers("POST", url_b + "/v1/rollouts/ro-x:cancel")
         check(status == 503 and body["error"]["code"] == "not_leader" and body["error"]["leader"] == url_a,
-              f"the follower answers 503 not_leader naming the leader ({status})")
+              f"the follower answers writes with 503 not_leader naming the leader ({status})")
 
         c.controller_url = url_a + "," + url_b  # agents and the CLI get both replicas
         for name, region in EARLY.items():
@@ -155,10 +174,20 @@ def main():
             done = sum(n["bytes_done"] for n in ro["nodes"]) if ro else 0
             return done >= 0.25 * total * len(EARLY) and done
         done = wait_for(progressed, 120, "25% progress", interval=0.1)
+        # Reads from the follower: the leader's committed state, at most a second old.
+        ro_b = wait_for(lambda: get_rollout(url_b, rid), 5, "the follower to show the rollout")
+        check(ro_b["id"] == rid and ro_b["state"] == "in_progress" and ro_b["piece_count"] > 0,
+              f"the follower shows the rollout ({ro_b['state']}, {ro_b['piece_count']} pieces)")
+        status, body, _ = http_with_headers("GET", url_b + "/v1/rollouts/ro-unknown")
+        check(status == 503 and body["error"]["code"] == "not_leader" and body["error"]["leader"] == url_a,
+              f"a rollout the follower does not know is the leader's to answer ({status})")
         kill_wall = time.time()
         kill_mono = time.monotonic()
         proc_a.stop(signal.SIGKILL)
         print(f"     killed leader A with SIGKILL at {done / (total * len(EARLY)):.0%} of the bytes")
+        ro_b = get_rollout(url_b, rid)
+        check(ro_b is not None and ro_b["id"] == rid,
+              f"with the leader dead, B still answers reads (role {role(url_b)})")
 
         wait_for(lambda: role(url_b) == "leader", TTL_S + 10, "replica B to lead")
         takeover = time.monotonic() - kill_mono

@@ -1,6 +1,7 @@
 // The follower gate in the Router: every authenticated /v1/ request of a replica
-// that is not serving as the leader gets 503 not_leader naming the leader; public
-// routes (health checks) and unauthenticated requests are not gated.
+// that is not serving as the leader gets 503 not_leader naming the leader, except
+// the reads a follower answers itself; public routes (health checks) and
+// unauthenticated requests are not gated.
 #include "controller/leader_gate.h"
 
 #include <doctest/doctest.h>
@@ -42,6 +43,7 @@ struct GatedRouter {
   explicit GatedRouter(const Authenticator& auth) : router(auth) {
     auto ok = [](const RequestContext&, Responder respond) { respond(jsonResponse(200, json{{"ok", true}})); };
     router.add("GET", "/v1/rollouts", ok);
+    router.add("GET", "/v1/rollouts/{id}/peers", ok);
     router.add("GET", "/healthz", ok, /*is_public=*/true);
     router.setGate(makeLeaderGate([this] { return serving.load(); },
                                   [this] {
@@ -64,7 +66,7 @@ TEST_CASE("leader gate: a follower answers 503 not_leader with the leader's URL"
   GatedRouter g(auth);
   g.setLeader("http://10.0.0.7:7400");
 
-  ApiResponse r = route(g.router, "/v1/rollouts");
+  ApiResponse r = route(g.router, "/v1/rollouts/ro-1/peers");
   CHECK(r.status == 503);
   json body = json::parse(r.body);
   CHECK(body["error"]["code"] == "not_leader");
@@ -72,19 +74,38 @@ TEST_CASE("leader gate: a follower answers 503 not_leader with the leader's URL"
   CHECK(body["error"]["message"].get<std::string>().find("http://10.0.0.7:7400") != std::string::npos);
   CHECK(headerOf(r, kLeaderHeader) == "http://10.0.0.7:7400");
 
-  // Health checks are public: answered, with no gate.
+  // Health checks are public, and the follower answers reads itself.
   CHECK(route(g.router, "/healthz").status == 200);
+  CHECK(route(g.router, "/v1/rollouts").status == 200);
 
   // No leader known yet: 503 without the header, "leader" empty.
   g.setLeader("");
-  ApiResponse none = route(g.router, "/v1/rollouts");
+  ApiResponse none = route(g.router, "/v1/rollouts/ro-1/peers");
   CHECK(none.status == 503);
   CHECK(json::parse(none.body)["error"]["leader"] == "");
   CHECK(headerOf(none, kLeaderHeader).empty());
 
   // Serving as the leader: requests go through.
   g.serving = true;
-  CHECK(route(g.router, "/v1/rollouts").status == 200);
+  CHECK(route(g.router, "/v1/rollouts/ro-1/peers").status == 200);
+}
+
+TEST_CASE("leader gate: a follower answers the public API's reads, nothing else") {
+  auto req = [](const std::string& method, const std::string& path) {
+    ApiRequest r;
+    r.method = method;
+    r.path = path;
+    return r;
+  };
+  CHECK(followerMayAnswer(req("GET", "/v1/rollouts")));
+  CHECK(followerMayAnswer(req("GET", "/v1/rollouts/ro-1")));
+  CHECK(followerMayAnswer(req("GET", "/v1/manifests/llama/v1")));
+  CHECK_FALSE(followerMayAnswer(req("POST", "/v1/rollouts")));
+  CHECK_FALSE(followerMayAnswer(req("POST", "/v1/rollouts/ro-1:cancel")));
+  CHECK_FALSE(followerMayAnswer(req("GET", "/v1/rollouts/")));
+  CHECK_FALSE(followerMayAnswer(req("GET", "/v1/rollouts/ro-1/peers")));
+  CHECK_FALSE(followerMayAnswer(req("GET", "/v1/nodes/n1/assignments")));
+  CHECK_FALSE(followerMayAnswer(req("PUT", "/v1/nodes/n1")));
 }
 
 TEST_CASE("leader gate: authentication comes first") {
@@ -92,7 +113,7 @@ TEST_CASE("leader gate: authentication comes first") {
   GatedRouter g(auth);
   g.setLeader("http://leader:7400");
   CHECK(route(g.router, "/v1/rollouts").status == 401);  // anonymous learns nothing
-  CHECK(route(g.router, "/v1/rollouts", "secret").status == 503);
+  CHECK(route(g.router, "/v1/rollouts/ro-1/peers", "secret").status == 503);
   CHECK(route(g.router, "/v1/nope", "secret").status == 404);  // unknown paths stay 404
 }
 
