@@ -25,6 +25,13 @@ NodeUpsert NodeRegistry::upsert(const api::NodeInfo& info) {
   return result;
 }
 
+void NodeRegistry::restore(const api::NodeInfo& info) {
+  if (nodes_.count(info.name)) return;
+  const int64_t now = clock_.nowMs();
+  nodes_[info.name] = NodeRecord{info, now, now};
+  ++version_;
+}
+
 void NodeRegistry::touch(const std::string& name) {
   auto it = nodes_.find(name);
   if (it != nodes_.end()) it->second.last_seen_ms = clock_.nowMs();

@@ -36,6 +36,10 @@ class NodeRegistry {
 
   // Registers or refreshes a node (its heartbeat).
   NodeUpsert upsert(const api::NodeInfo& info);
+  // A node from the stored state after a restart: registered as if it had just
+  // heartbeated, so it has T to come back before it counts as dead. No-op for a
+  // node already registered.
+  void restore(const api::NodeInfo& info);
   // Records that the node was heard from (any request); no-op for unknown nodes.
   void touch(const std::string& name);
 

@@ -88,6 +88,17 @@ StateOp rolloutOp(const RolloutRecord& r) {
   return StateOp::put(rolloutKey(r.id), std::move(j));
 }
 
+std::string nodeKey(const std::string& name) { return "nodes/" + keySegment(name); }
+
+StateOp nodeOp(const api::NodeInfo& info) {
+  api::NodeInfo stored = info;
+  stored.models.clear();
+  stored.capacity_bytes = 0;
+  return StateOp::put(nodeKey(info.name), api::toJson(stored));
+}
+
+Result<api::NodeInfo> decodeNode(const nlohmann::json& value) { return api::nodeInfoFromJson(value); }
+
 StateOp manifestOp(const Manifest& manifest) {
   return StateOp::put(manifestKey(manifest.model()), manifest.toJson());
 }

@@ -39,6 +39,12 @@ Result<std::vector<std::string>> splitKey(const std::string& key);
 
 StateOp rolloutOp(const RolloutRecord& record);
 StateOp manifestOp(const Manifest& manifest);
+// A node's registration (name, incarnation, region, zone, labels, peer address),
+// stored when it first registers, moves or restarts; not its heartbeats or the
+// models it holds, which it reports again.
+std::string nodeKey(const std::string& name);
+StateOp nodeOp(const api::NodeInfo& info);
+Result<api::NodeInfo> decodeNode(const nlohmann::json& value);
 StateOp stripeOp(const std::string& id, const std::string& region, const StripePlan& plan,
                  uint32_t source_index);
 // The chunks that change when `appended` is added to a log that holds `log`.

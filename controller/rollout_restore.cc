@@ -16,6 +16,7 @@ struct Grouped {
   std::map<std::string, std::vector<std::pair<std::string, const json*>>> stripes;  // id -> region
   std::map<std::string, std::map<size_t, const json*>> hashes;                      // id -> chunk
   std::map<std::string, std::vector<std::tuple<std::string, size_t, const json*>>> confirms;
+  std::map<std::string, const json*> nodes;  // name
   size_t skipped = 0;
 };
 
@@ -35,6 +36,8 @@ Result<Grouped> group(const StateSnapshot& snapshot) {
     size_t chunk = 0;
     if (kind == "rollouts" && seg.size() == 2) {
       g.rollouts[seg[1]] = &value;
+    } else if (kind == "nodes" && seg.size() == 2) {
+      g.nodes[seg[1]] = &value;
     } else if (kind == "manifests" && seg.size() == 3) {
       g.manifests[key] = &value;
     } else if (kind == "stripes" && seg.size() == 3) {
@@ -135,6 +138,12 @@ Result<RestoredState> restoreRollouts(const StateSnapshot& snapshot) {
     auto rollout = std::make_unique<Rollout>(std::move(record), m->second);
     RETURN_IF_ERROR(restoreRegions(*rollout, g));
     out.rollouts.push_back(std::move(rollout));
+  }
+  for (const auto& [name, value] : g.nodes) {
+    auto node = decodeNode(*value);
+    if (!node.isOk()) return node.status().withContext("stored node " + name);
+    if (node->name != name) return corruption("stored node " + name + " says name " + node->name);
+    out.nodes.push_back(std::move(node).value());
   }
   // Plans, hashes and confirmations of no rollout (never written so): skipped.
   auto orphans = [&](const auto& by_id) {

@@ -42,12 +42,13 @@ Status RolloutService::restore(const StateSnapshot& snapshot) {
       rollouts_[id] = std::move(r);
     }
     manifests_ = std::move(restored.manifests);
+    for (const auto& n : restored.nodes) nodes_.restore(n);
     if (in_progress > 0) reconnect_until_ms_ = clock_.nowMs() + options_.node_timeout_ms;
     std::vector<std::string> known;
     for (const NodeRecord* n : nodes_.all()) known.push_back(n->info.name);
     answerWoken(watch_.markChanged(known), later);
     LOG_INFO("restored " << rollouts_.size() << " rollouts (" << in_progress << " in progress), "
-                       << manifests_.size() << " manifests and " << hashes
+                       << restored.nodes.size() << " nodes, " << manifests_.size() << " manifests and " << hashes
                        << " accepted hashes from state revision " << snapshot.revision
                        << (restored.skipped_keys ? ", skipped " + std::to_string(restored.skipped_keys) +
                                                        " unknown keys"
@@ -173,8 +174,24 @@ void RolloutService::tick() {
     std::lock_guard<std::mutex> l(mu_);
     answerWithCursor(watch_.takeExpired(clock_.nowMs()), later);
     for (auto& [id, r] : rollouts_) settle(*r, later);
+    storeNodes();
   }
   runAll(later);
+}
+
+void RolloutService::storeNodes() {
+  if (unsaved_nodes_.empty()) return;
+  std::vector<StateOp> ops;
+  for (const std::string& name : unsaved_nodes_) {
+    if (const NodeRecord* n = nodes_.find(name)) ops.push_back(nodeOp(n->info));
+  }
+  Status committed = store_.commit(ops);
+  if (!committed.isOk()) {
+    LOG_WARN("cannot store " << ops.size() << " node registrations (retried at the next tick): "
+                             << committed.message());
+    return;
+  }
+  unsaved_nodes_.clear();
 }
 
 void RolloutService::shutdown() {

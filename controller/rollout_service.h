@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -95,7 +96,8 @@ class RolloutService : public RolloutReader {
   Result<api::RolloutStatus> requestPull(const std::string& node, const ModelRef& model);
 
   // --- housekeeping ---
-  // Answers expired long-polls and settles rollouts whose nodes died.
+  // Answers expired long-polls, settles rollouts whose nodes died, and stores the
+  // registrations of nodes that registered, moved or restarted since the last tick.
   void tick();
   // Answers every pending long-poll, and from now on answers new ones at once
   // (before the listener closes, which waits for open requests).
@@ -109,6 +111,9 @@ class RolloutService : public RolloutReader {
 
   // Everything below runs with mu_ held.
   Rollout* findRollout(const std::string& id) const;
+  // Stores the registrations of nodes that are new, moved or restarted since the
+  // last tick, in one batch; kept for the next tick when the store fails.
+  void storeNodes();
   // Registered nodes the rollout targets (any liveness), sorted by name.
   std::vector<std::string> matchingNodes(const Rollout& rollout) const;
   // Live registered nodes of `region` the rollout targets, sorted by name.
@@ -153,6 +158,7 @@ class RolloutService : public RolloutReader {
   bool shutting_down_ = false;                                    // guarded by mu_
   // Until then (monotonic ms) agents are still coming back after a restore.
   int64_t reconnect_until_ms_ = 0;                                // guarded by mu_
+  std::set<std::string> unsaved_nodes_;  // registrations to store; guarded by mu_
 };
 
 // Node names, regions, zones, labels and addresses are bounded and printable.

@@ -41,6 +41,9 @@ Result<api::HeartbeatReply> RolloutService::heartbeat(const api::NodeInfo& info)
     if (change.is_new || change.placement_changed) {
       answerWoken(watch_.markChanged({info.name}), later);
     }
+    // Stored in a batch by the next tick(): a fleet registering at once costs a few
+    // commits, not one per node. A node lost with a crash before then registers again.
+    if (change.is_new || change.placement_changed || change.restarted) unsaved_nodes_.insert(info.name);
     addPublishedRows(info);
   }
   runAll(later);

@@ -11,6 +11,7 @@
 
 #include "controller/journal_state_store.h"
 #include "controller/rollout_codec.h"
+#include "controller/rollout_restore.h"
 #include "tests/unit/common/temp_dir.h"
 #include "tests/unit/controller/service_fixture.h"
 
@@ -152,6 +153,49 @@ TEST_CASE_FIXTURE(ServiceFixture, "nothing settles while agents come back; a nod
   st = r.status(id);
   CHECK(st.state == api::kRolloutReady);
   CHECK(st.nodes.size() == 2);
+}
+
+TEST_CASE_FIXTURE(ServiceFixture, "the node registry survives a restore; a node that stays away is dead after T") {
+  node("e1", "east");
+  node("e2", "east", "z2");
+  service.tick();  // registrations are stored in a batch by the tick
+  auto stored = store.load();
+  REQUIRE(stored.isOk());
+  REQUIRE(stored->entries.count("nodes/e2"));
+  CHECK(stored->entries.at("nodes/e2")["zone"] == "z2");
+  CHECK(stored->entries.at("nodes/e2")["models"].empty());  // what it holds, it reports again
+
+  Restarted r(*this, store);
+  // Known without registering again: a deploy right after the restart plans for both.
+  origin.set("mem://bucket/m2/", {{"a.bin", 2 * kPiece, "etag-m2", ""}});
+  auto first = r.service.createRollout(request("m:v2", {"mem://bucket/m2/"}));
+  REQUIRE_MESSAGE(first.isOk(), first.status().toString());
+  REQUIRE(first->regions.size() == 1);
+  CHECK(first->regions[0].seeders == 2);
+
+  // e2 comes back, e1 does not: after T, e1 is dead and a new deploy leaves it out.
+  clock.advanceMs(testOptions().node_timeout_ms / 2);
+  r.node(*this, "e2", "east");
+  clock.advanceMs(testOptions().node_timeout_ms / 2 + 1);
+  r.node(*this, "e2", "east");
+  origin.set("mem://bucket/m3/", {{"a.bin", 2 * kPiece, "etag-m3", ""}});
+  auto later = r.service.createRollout(request("m:v3", {"mem://bucket/m3/"}));
+  REQUIRE_MESSAGE(later.isOk(), later.status().toString());
+  REQUIRE(later->regions.size() == 1);
+  CHECK(later->regions[0].seeders == 1);
+}
+
+TEST_CASE_FIXTURE(ServiceFixture, "a stored node under another name's key is corruption") {
+  node("e1", "east");
+  service.tick();
+  auto snap = store.load();
+  REQUIRE(snap.isOk());
+  StateSnapshot bad = *snap;
+  bad.entries["nodes/e9"] = bad.entries.at("nodes/e1");
+  auto restored = restoreRollouts(bad);
+  REQUIRE_FALSE(restored.isOk());
+  CHECK(restored.status().code() == StatusCode::kCorruption);
+  CHECK(restored.status().message().find("e9") != std::string::npos);
 }
 
 TEST_CASE_FIXTURE(ServiceFixture, "ended rollouts and immutable versions survive a restore") {

@@ -50,7 +50,7 @@ bool eventually(F cond, int seconds = 10) {
   return cond();
 }
 
-TEST_CASE("HA replicas: one leader, a gated follower, takeover with the stored state") {
+TEST_CASE("HA replicas: one leader, a follower that reads and forwards writes, takeover with the stored state") {
   SKIP_WITHOUT_ETCD();
   testing::EtcdServer etcd;
   testing::TempDir dir;
@@ -73,13 +73,19 @@ TEST_CASE("HA replicas: one leader, a gated follower, takeover with the stored s
   REQUIRE_MESSAGE(created->status == 201, created->body);
   std::string id = json::parse(created->body)["id"];
 
-  // The follower sends clients to the leader.
+  // The follower answers reads from the replicated state...
   REQUIRE(eventually([&] {
     auto r = http.get(base_b + "/v1/rollouts/" + id);
-    return r.isOk() && r->status == 503 && r->header("X-Shardcast-Leader") == base_a;
+    return r.isOk() && r->status == 200 && !r->header("X-Shardcast-Follower-Revision").empty();
   }));
-  auto gated = http.get(base_b + "/v1/rollouts/" + id);
+  auto read = http.get(base_b + "/v1/rollouts/" + id);
+  REQUIRE(read.isOk());
+  CHECK(json::parse(read->body)["id"] == id);
+  // ...and sends writes to the leader.
+  auto gated = http.sendJson("POST", base_b + "/v1/rollouts/" + id + ":cancel", "");
   REQUIRE(gated.isOk());
+  CHECK(gated->status == 503);
+  CHECK(gated->header("X-Shardcast-Leader") == base_a);
   json err = json::parse(gated->body)["error"];
   CHECK(err["code"] == "not_leader");
   CHECK(err["leader"] == base_a);
