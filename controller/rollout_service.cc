@@ -180,18 +180,24 @@ void RolloutService::tick() {
 }
 
 void RolloutService::storeNodes() {
-  if (unsaved_nodes_.empty()) return;
+  // In commits of at most kNodesPerCommit: each fits one etcd txn (128 ops), so a
+  // fleet registering at once is not written as one oversized, non-atomic batch.
+  constexpr size_t kNodesPerCommit = 100;
   std::vector<StateOp> ops;
-  for (const std::string& name : unsaved_nodes_) {
-    if (const NodeRecord* n = nodes_.find(name)) ops.push_back(nodeOp(n->info));
+  for (auto it = unsaved_nodes_.begin(); it != unsaved_nodes_.end();) {
+    ops.clear();
+    auto end = it;
+    for (size_t k = 0; k < kNodesPerCommit && end != unsaved_nodes_.end(); ++k, ++end) {
+      if (const NodeRecord* n = nodes_.find(*end)) ops.push_back(nodeOp(n->info));
+    }
+    Status committed = store_.commit(ops);
+    if (!committed.isOk()) {
+      LOG_WARN("cannot store " << std::distance(it, unsaved_nodes_.end())
+                               << " node registrations (retried at the next tick): " << committed.message());
+      return;
+    }
+    it = unsaved_nodes_.erase(it, end);
   }
-  Status committed = store_.commit(ops);
-  if (!committed.isOk()) {
-    LOG_WARN("cannot store " << ops.size() << " node registrations (retried at the next tick): "
-                             << committed.message());
-    return;
-  }
-  unsaved_nodes_.clear();
 }
 
 void RolloutService::shutdown() {

@@ -185,6 +185,23 @@ TEST_CASE_FIXTURE(ServiceFixture, "the node registry survives a restore; a node 
   CHECK(later->regions[0].seeders == 1);
 }
 
+TEST_CASE_FIXTURE(ServiceFixture, "a fleet registering at once is stored in a few commits of at most 100 nodes") {
+  for (int i = 0; i < 250; ++i) node("n" + std::to_string(1000 + i), "east");
+  const uint64_t before = store.load()->revision;
+  service.tick();
+  auto after = store.load();
+  REQUIRE(after.isOk());
+  CHECK(after->revision - before == 3);  // 100 + 100 + 50
+  size_t stored = 0;
+  for (const auto& [key, value] : after->entries) stored += key.rfind("nodes/", 0) == 0;
+  CHECK(stored == 250);
+  service.tick();
+  CHECK(store.load()->revision == after->revision);  // nothing new: nothing written
+  node("n1000", "west");                              // moved: stored again
+  service.tick();
+  CHECK(store.load()->entries.at("nodes/n1000")["region"] == "west");
+}
+
 TEST_CASE_FIXTURE(ServiceFixture, "a stored node under another name's key is corruption") {
   node("e1", "east");
   service.tick();
