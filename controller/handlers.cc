@@ -174,4 +174,20 @@ void registerRoutes(Router& router, RolloutService& service, std::function<std::
   routeAgents(router, service);
 }
 
+void registerMetrics(Router& router, ControllerMetrics& metrics, const RolloutService& service,
+                     std::function<bool()> leader) {
+  router.setObserver([&metrics](const std::string& method, const std::string& route, int status) {
+    metrics.onResponse(method, route, status);
+  });
+  router.add(
+      "GET", "/metrics",
+      [&metrics, &service, leader](const RequestContext&, Responder respond) {
+        ApiResponse r;
+        r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        r.body = metrics.render(service.stats(), leader());
+        respond(std::move(r));
+      },
+      /*is_public=*/true);
+}
+
 }  // namespace shardcast::controller

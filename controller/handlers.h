@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "controller/controller_metrics.h"
 #include "controller/rollout_reader.h"
 #include "controller/rollout_service.h"
 #include "controller/router.h"
@@ -33,5 +34,10 @@ using ReadSourceFn = std::function<Result<ReadSource>()>;
 // GET /v1/rollouts, /v1/rollouts/{id} and /v1/manifests/... (default: `service`).
 void registerRoutes(Router& router, RolloutService& service,
                     std::function<std::string()> role = nullptr, ReadSourceFn reads = nullptr);
+
+// GET /metrics (public, Prometheus text) and the router's observer that counts
+// every answer into `metrics`; `leader` tells whether this replica serves.
+void registerMetrics(Router& router, ControllerMetrics& metrics, const RolloutService& service,
+                     std::function<bool()> leader);
 
 }  // namespace shardcast::controller

@@ -210,6 +210,18 @@ void RolloutService::shutdown() {
   runAll(later);
 }
 
+ServiceStats RolloutService::stats() const {
+  std::lock_guard<std::mutex> l(mu_);
+  ServiceStats s;
+  for (const auto& [id, r] : rollouts_) ++s.rollouts_by_state[r->record().state];
+  for (const NodeRecord* n : nodes_.all()) {
+    ++s.nodes;
+    s.live_nodes += nodes_.isLive(n->info.name);
+  }
+  s.long_polls = watch_.waiterCount();
+  return s;
+}
+
 size_t RolloutService::waiterCount() const {
   std::lock_guard<std::mutex> l(mu_);
   return watch_.waiterCount();

@@ -31,6 +31,7 @@
 #include "common/manifest.h"
 #include "common/objstore/registry.h"
 #include "controller/assignment_watch.h"
+#include "controller/controller_metrics.h"
 #include "controller/node_registry.h"
 #include "controller/peer_list_cache.h"
 #include "controller/peer_selector.h"
@@ -103,6 +104,8 @@ class RolloutService : public RolloutReader {
   // (before the listener closes, which waits for open requests).
   void shutdown();
   size_t waiterCount() const;
+  // Counts for /metrics: rollouts by state, nodes registered and live, long-polls.
+  ServiceStats stats() const;
   const ControllerOptions& options() const { return options_; }
 
  private:

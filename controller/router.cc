@@ -1,6 +1,7 @@
 #include "controller/router.h"
 
 #include <exception>
+#include <memory>
 
 #include "common/api/error.h"
 #include "common/log.h"
@@ -28,7 +29,7 @@ Router::Router(const Authenticator& auth, size_t max_body_bytes)
 
 void Router::add(const std::string& method, const std::string& pattern, Handler handler,
                  bool is_public) {
-  Route route{method, {}, std::move(handler), is_public};
+  Route route{method, pattern, {}, std::move(handler), is_public};
   for (const auto& s : splitPath(pattern)) {
     Segment seg;
     size_t open = s.find('{');
@@ -69,7 +70,16 @@ bool Router::match(const Route& route, const std::vector<std::string>& segments,
   return true;
 }
 
-void Router::handle(const ApiRequest& request, const Responder& respond) const {
+void Router::handle(const ApiRequest& request, const Responder& raw_respond) const {
+  // Every answer passes the observer, with the route it matched once known.
+  auto matched = std::make_shared<std::string>("unmatched");
+  Responder respond = raw_respond;
+  if (observer_) {
+    respond = [observer = observer_, raw_respond, matched, method = request.method](ApiResponse r) {
+      observer(method, *matched, r.status);
+      raw_respond(std::move(r));
+    };
+  }
   if (request.body.size() > max_body_bytes_) {
     respond(jsonResponse(413, api::errorBody("body_too_large",
                                               "request body exceeds " +
@@ -96,6 +106,7 @@ void Router::handle(const ApiRequest& request, const Responder& respond) const {
       break;
     }
   }
+  if (found) *matched = found->pattern;
   if (!found) {
     if (path_known) {
       respond(jsonResponse(405, api::errorBody("method_not_allowed", "method " + request.method +

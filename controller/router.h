@@ -41,6 +41,10 @@ using Handler = std::function<void(const RequestContext& ctx, Responder respond)
 // Answers a request in place of its handler, or nullopt to let it through.
 using Gate = std::function<std::optional<ApiResponse>(const ApiRequest& request)>;
 
+// Told of every answer: the request's method, the matched route pattern
+// ("unmatched" when none matched) and the status. Must be thread-safe.
+using Observer = std::function<void(const std::string& method, const std::string& route, int status)>;
+
 class Router {
  public:
   explicit Router(const Authenticator& auth, size_t max_body_bytes = kMaxRequestBodyBytes);
@@ -51,6 +55,8 @@ class Router {
 
   // Set at start-up, before requests arrive; must be thread-safe itself.
   void setGate(Gate gate) { gate_ = std::move(gate); }
+  // Set at start-up, before requests arrive.
+  void setObserver(Observer observer) { observer_ = std::move(observer); }
 
   void handle(const ApiRequest& request, const Responder& respond) const;
 
@@ -65,6 +71,7 @@ class Router {
   };
   struct Route {
     std::string method;
+    std::string pattern;
     std::vector<Segment> segments;
     Handler handler;
     bool is_public = false;
@@ -77,6 +84,7 @@ class Router {
   size_t max_body_bytes_;
   std::vector<Route> routes_;
   Gate gate_;
+  Observer observer_;
 };
 
 }  // namespace shardcast::controller

@@ -37,6 +37,7 @@ Status Server::openState() {
   ASSIGN_OR_RETURN(StateSnapshot snapshot, store_->load());
   RETURN_IF_ERROR(service_->restore(snapshot));
   registerRoutes(router_, *service_);
+  registerMetrics(router_, metrics_, *service_, [] { return true; });
   return Status::ok();
 }
 

@@ -95,6 +95,7 @@ class Server {
   // elector, so it outlives them.
   std::unique_ptr<EtcdReplica> replica_;
   std::unique_ptr<FollowerReads> follower_reads_;  // with replica_
+  ControllerMetrics metrics_;
   std::unique_ptr<RolloutService> service_;  // set by start(), uses *store_
   Router router_;
   RestListener listener_;

@@ -31,6 +31,7 @@ Status Server::openReplicated() {
     const auto revision = static_cast<int64_t>(view->revision());
     return ReadSource{std::move(view), revision, replica_->leaderUrl()};
   });
+  registerMetrics(router_, metrics_, *service_, [this] { return serving(); });
   router_.setGate(makeLeaderGate([this] { return serving(); },
                                  [this] { return replica_->leaderUrl(); }));
   return Status::ok();

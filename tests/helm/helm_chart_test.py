@@ -136,8 +136,16 @@ def expect_hostnetwork_gpu(objects, deploy, ctrl, ds, agent, args):
     check("--listen=0.0.0.0:17401" in args, f"{name}: agent port")
     check(ct.container(ds, "metrics-proxy") is not None, f"{name}: metrics proxy sidecar")
     sm = ct.find(objects, "ServiceMonitor")
-    check(len(sm) == 1 and sm[0]["metadata"]["labels"].get("release") == "prometheus",
-          f"{name}: a ServiceMonitor with the Prometheus selector label")
+    check(len(sm) == 2 and all(m["metadata"]["labels"].get("release") == "prometheus" for m in sm),
+          f"{name}: ServiceMonitors for the agents and the controller, with the Prometheus selector label")
+    ctl_labels = deploy["spec"]["selector"]["matchLabels"]
+    ctl_svc = [v for v in ct.find(objects, "Service") if v["spec"]["selector"] == ctl_labels]
+    ctl_sm = [m for m in sm if m["spec"]["selector"]["matchLabels"] == ctl_labels]
+    check(len(ctl_sm) == 1 and len(ctl_svc) == 1 and
+          ctl_labels.items() <= ctl_svc[0]["metadata"]["labels"].items() and
+          ctl_sm[0]["spec"]["endpoints"][0].get("port") == ctl_svc[0]["spec"]["ports"][0]["name"] and
+          ctl_sm[0]["spec"]["endpoints"][0]["path"] == "/metrics",
+          f"{name}: the controller's ServiceMonitor scrapes /metrics on its API port")
     conf = ct.find(objects, "ConfigMap")[0]["data"]["nginx.conf"]
     check("location = /metrics" in conf and "unix:/run/shardcast/agent.sock:/metrics" in conf and
           "return 404" in conf, f"{name}: the proxy forwards only /metrics to the socket")

@@ -98,6 +98,31 @@ TEST_CASE("serves the API on a free port, writes the ready file, needs the token
   REQUIRE(polled.isOk());
   CHECK(polled->status == 200);
   CHECK(json::parse(polled->body)["cursor"] == cursor);
+
+  // Prometheus metrics are public (like /healthz) and count what was answered above,
+  // by route pattern, never by node or model name.
+  auto metrics = anon.get(base + "/metrics");
+  REQUIRE(metrics.isOk());
+  CHECK(metrics->status == 200);
+  CHECK(metrics->header("Content-Type").rfind("text/plain; version=0.0.4", 0) == 0);
+  const std::string& text = metrics->body;
+  CHECK(text.find("shardcast_controller_requests_total{method=\"GET\",route=\"/v1/rollouts\",code=\"401\"} 1\n") !=
+        std::string::npos);
+  CHECK(text.find("shardcast_controller_requests_total{method=\"GET\",route=\"/v1/rollouts\",code=\"200\"} 1\n") !=
+        std::string::npos);
+  CHECK(text.find("route=\"/v1/nodes/{node}/assignments\",code=\"200\"} 2\n") != std::string::npos);
+  CHECK(text.find("shardcast_controller_nodes{state=\"registered\"} 1\n") != std::string::npos);
+  CHECK(text.find("shardcast_controller_nodes{state=\"live\"} 1\n") != std::string::npos);
+  CHECK(text.find("shardcast_controller_rollouts{state=\"in_progress\"} 0\n") != std::string::npos);
+  CHECK(text.find("shardcast_controller_leader 1\n") != std::string::npos);
+  CHECK(text.find("n1") == std::string::npos);  // no node names
+  auto unknown = anon.get(base + "/no/such/path/n1");
+  REQUIRE(unknown.isOk());
+  auto again = anon.get(base + "/metrics");
+  REQUIRE(again.isOk());
+  CHECK(again->body.find("route=\"unmatched\",code=\"404\"} 1\n") != std::string::npos);
+  CHECK(again->body.find("route=\"/metrics\",code=\"200\"} 1\n") != std::string::npos);
+  CHECK(again->body.find("n1") == std::string::npos);
   server.stop();
 }
 
