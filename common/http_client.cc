@@ -144,6 +144,10 @@ void setConnectionOptions(CURL* c, const HttpClientOptions& o) {
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
   }
   if (!o.ca_bundle.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, o.ca_bundle.c_str());
+  if (!o.client_cert.empty()) {
+    curl_easy_setopt(c, CURLOPT_SSLCERT, o.client_cert.c_str());
+    curl_easy_setopt(c, CURLOPT_SSLKEY, o.client_key.c_str());
+  }
   if (o.receive_buffer_bytes > 0) curl_easy_setopt(c, CURLOPT_BUFFERSIZE, o.receive_buffer_bytes);
   if (!o.unix_socket_path.empty()) {
     curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, o.unix_socket_path.c_str());

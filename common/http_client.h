@@ -28,6 +28,10 @@ struct HttpClientOptions {
   std::string user_agent = "shardcast/" SHARDCAST_VERSION;
   bool use_proxy_env = false;    // honour *_proxy variables (origins only)
   std::string ca_bundle;         // extra CA bundle file for TLS origins
+  // A client certificate and its key (PEM files) for servers that require one
+  // (etcd with --client-cert-auth). Both or neither.
+  std::string client_cert;
+  std::string client_key;
   std::string unix_socket_path;  // talk HTTP over this unix socket instead of TCP
   std::string bearer_token;      // sent as "Authorization: Bearer <token>" when set
   // libcurl's receive buffer; 0 = libcurl's default (16 KiB). Bulk transfers

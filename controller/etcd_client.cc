@@ -159,9 +159,12 @@ bool failsOver(const Status& s) {
 }  // namespace
 
 EtcdClient::EtcdClient(EtcdClientOptions options)
-    : options_(std::move(options)), pool_([] {
+    : options_(std::move(options)), pool_([this] {
         HttpClientOptions h;
         h.use_proxy_env = false;  // etcd is cluster-internal traffic
+        h.ca_bundle = options_.ca_file;
+        h.client_cert = options_.cert_file;
+        h.client_key = options_.key_file;
         return h;
       }()) {}
 

@@ -36,6 +36,11 @@ struct EtcdClientOptions {
   std::vector<std::string> endpoints;  // "http://host:port", at least one
   long timeout_ms = 5000;              // per request and endpoint
   long connect_timeout_ms = 1000;
+  // TLS (https:// endpoints): the CA that signed etcd's certificate ("" = the
+  // system's), and a client certificate and key when etcd requires one.
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
 };
 
 struct EtcdKeyValue {

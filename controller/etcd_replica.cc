@@ -25,6 +25,9 @@ EtcdReplica::EtcdReplica(EtcdReplicaConfig config, const Clock& clock)
   if (config_.replica_id.empty()) config_.replica_id = newReplicaId();
   EtcdClientOptions co;
   co.endpoints = config_.endpoints;
+  co.ca_file = config_.ca_file;
+  co.cert_file = config_.cert_file;
+  co.key_file = config_.key_file;
   // A request must not outlast a keepalive interval (TTL / 3).
   co.timeout_ms = std::max<long>(500, std::min<long>(5000, static_cast<long>(config_.lease_ttl_ms / 3)));
   client_ = std::make_unique<EtcdClient>(co);

@@ -29,6 +29,7 @@ struct EtcdReplicaConfig {
   std::string prefix = "/shardcast/";
   int64_t lease_ttl_ms = 10000;
   std::string replica_id;  // "" = generated
+  std::string ca_file, cert_file, key_file;  // TLS to etcd (EtcdClientOptions)
 };
 
 class EtcdReplica {

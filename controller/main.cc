@@ -40,6 +40,9 @@ void declareFlags(FlagParser& p) {
   p.addValue("etcd-endpoints",
              "etcd client URLs, comma-separated (required with --state-store etcd)");
   p.addValue("etcd-prefix", "key prefix of this controller group in etcd", "/shardcast/");
+  p.addValue("etcd-ca-file", "TLS: CA bundle that signed etcd's certificate (https:// endpoints)");
+  p.addValue("etcd-cert-file", "TLS: client certificate for etcd --client-cert-auth (PEM)");
+  p.addValue("etcd-key-file", "TLS: the client certificate's key (PEM)");
   p.addValue("leader-lease-ttl", "HA leader lease TTL; a dead leader is replaced after it", "10s");
   p.addValue("advertise-url",
              "HA: how agents and other replicas reach this replica (default "
@@ -102,6 +105,9 @@ Status readReplicationFlags(const FlagParser& p, ServerConfig& c) {
                      shardcast::controller::parseEtcdEndpoints(p.value("etcd-endpoints")));
   }
   c.state_store.etcd_prefix = p.value("etcd-prefix");
+  c.state_store.etcd_ca_file = p.value("etcd-ca-file");
+  c.state_store.etcd_cert_file = p.value("etcd-cert-file");
+  c.state_store.etcd_key_file = p.value("etcd-key-file");
   auto ttl = shardcast::parseDurationMs(p.value("leader-lease-ttl"));
   if (!ttl.isOk()) return ttl.status().withContext("--leader-lease-ttl");
   c.state_store.leader_lease_ttl_ms = *ttl;

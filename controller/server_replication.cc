@@ -21,6 +21,9 @@ Status Server::openReplicated() {
   rc.endpoints = s.etcd_endpoints;
   rc.prefix = s.etcd_prefix;
   rc.lease_ttl_ms = s.leader_lease_ttl_ms;
+  rc.ca_file = s.etcd_ca_file;
+  rc.cert_file = s.etcd_cert_file;
+  rc.key_file = s.etcd_key_file;
   replica_ = std::make_unique<EtcdReplica>(std::move(rc), clock_);
   service_ = std::make_unique<RolloutService>(registry_, clock_, replica_->store(), config_.controller);
   follower_reads_ = std::make_unique<FollowerReads>(replica_->store(), clock_);

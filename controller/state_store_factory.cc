@@ -1,6 +1,11 @@
 #include "controller/state_store_factory.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
 
 #include "controller/data_dir_lock.h"
 #include "controller/etcd_client.h"
@@ -25,6 +30,24 @@ Status validateEtcdSettings(const StateStoreConfig& c) {
   if (c.leader_lease_ttl_ms < 2000 || c.leader_lease_ttl_ms > 3600 * 1000 ||
       c.leader_lease_ttl_ms % 1000 != 0) {
     return invalidArgument("--leader-lease-ttl must be whole seconds between 2s and 1h, e.g. 10s");
+  }
+  if (c.etcd_cert_file.empty() != c.etcd_key_file.empty()) {
+    return invalidArgument("--etcd-cert-file and --etcd-key-file go together (a client certificate and its key)");
+  }
+  for (const auto& [flag, path] : {std::pair<const char*, const std::string&>{"--etcd-ca-file", c.etcd_ca_file},
+                                   {"--etcd-cert-file", c.etcd_cert_file},
+                                   {"--etcd-key-file", c.etcd_key_file}}) {
+    if (!path.empty() && ::access(path.c_str(), R_OK) != 0) {
+      return invalidArgument(std::string(flag) + " " + path.substr(0, 200) + " cannot be read: " +
+                             std::strerror(errno));
+    }
+  }
+  const bool tls_files = !c.etcd_ca_file.empty() || !c.etcd_cert_file.empty();
+  for (const auto& e : c.etcd_endpoints) {
+    if (tls_files && e.rfind("https://", 0) != 0) {
+      return invalidArgument("--etcd-ca-file/--etcd-cert-file are for https:// endpoints; " + e.substr(0, 100) +
+                             " is plain http");
+    }
   }
   return Status::ok();
 }

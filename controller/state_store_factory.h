@@ -30,6 +30,9 @@ struct StateStoreConfig {
   std::vector<std::string> etcd_endpoints;  // http://host:port, at least one
   std::string etcd_prefix = "/shardcast/";  // every key lives under it; ends with '/'
   int64_t leader_lease_ttl_ms = 10000;      // the leader's lease TTL (whole seconds, >= 2 s)
+  std::string etcd_ca_file;                 // TLS: CA of etcd's certificate ("" = system)
+  std::string etcd_cert_file;               // TLS client certificate (with etcd_key_file)
+  std::string etcd_key_file;
 };
 
 Status validateStateStoreConfig(const StateStoreConfig& config);

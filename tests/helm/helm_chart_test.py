@@ -100,9 +100,18 @@ def expect_ha_etcd(objects, deploy, ctrl, ds, agent, args):
     name = "ha-etcd.yaml"
     cargs = arg_list(ctrl)
     check(deploy["spec"]["replicas"] == 3, f"{name}: 3 controller replicas")
-    check("--state-store=etcd" in cargs and any(a.startswith("--etcd-endpoints=http://") for a in cargs)
+    check("--state-store=etcd" in cargs and any(a.startswith("--etcd-endpoints=https://") for a in cargs)
           and "--advertise-url=http://$(POD_IP):7400" in cargs,
           f"{name}: etcd state store, endpoints and an advertise URL from the pod IP")
+    tls_dir = "/var/run/secrets/shardcast/etcd-tls"
+    check(f"--etcd-ca-file={tls_dir}/ca.crt" in cargs and f"--etcd-cert-file={tls_dir}/tls.crt" in cargs and
+          f"--etcd-key-file={tls_dir}/tls.key" in cargs, f"{name}: etcd TLS files from the mounted Secret")
+    vols = {v["name"]: v for v in deploy["spec"]["template"]["spec"]["volumes"]}
+    cmounts = {m["name"]: m for m in ctrl.get("volumeMounts", [])}
+    check(vols.get("etcd-tls", {}).get("secret", {}).get("secretName") == "etcd-client-tls" and
+          vols["etcd-tls"]["secret"].get("defaultMode") == 0o440 and
+          cmounts.get("etcd-tls", {}).get("mountPath") == tls_dir and cmounts["etcd-tls"].get("readOnly") is True,
+          f"{name}: the etcd client TLS Secret is mounted read-only")
     check(not any(a.startswith("--data-dir") for a in cargs), f"{name}: no journal --data-dir")
     check(not ct.find(objects, "PersistentVolumeClaim"), f"{name}: no PVC")
     check(deploy["spec"]["strategy"]["type"] == "RollingUpdate", f"{name}: rolling update")

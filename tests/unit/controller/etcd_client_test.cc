@@ -6,7 +6,9 @@
 #include <thread>
 
 #include "controller/etcd_client.h"
+#include "controller/state_store_factory.h"
 #include "tests/unit/common/server_process.h"
+#include "tests/unit/common/temp_dir.h"
 #include "tests/unit/controller/etcd_server.h"
 
 namespace shardcast::controller {
@@ -203,6 +205,63 @@ TEST_CASE("etcd client: etcd's limits become ResourceExhausted") {
   CHECK_FALSE(big.isOk());
   CHECK(big.status().code() == StatusCode::kResourceExhausted);
   CHECK(big.status().message().find("xxxx") == std::string::npos);  // never quotes a value
+}
+
+TEST_CASE("etcd client: TLS with a client certificate; a missing certificate or a wrong CA is refused") {
+  SKIP_WITHOUT_ETCD();
+  shardcast::testing::TempDir pki;
+  testing::makeTestPki(pki.path());
+  EtcdServer etcd(pki.path());
+  REQUIRE(etcd.url().rfind("https://", 0) == 0);
+
+  EtcdClientOptions good{{etcd.url()}};
+  good.ca_file = pki.path() + "/ca.crt";
+  good.cert_file = pki.path() + "/client.crt";
+  good.key_file = pki.path() + "/client.key";
+  EtcdClient c(good);
+  put(c, "/tls/k", "v");
+  auto got = c.range(EtcdRangeRequest{"/tls/k", "", 0, 0});
+  REQUIRE_MESSAGE(got.isOk(), got.status().toString());
+  REQUIRE(got->kvs.size() == 1);
+  CHECK(got->kvs[0].value == "v");
+
+  EtcdClientOptions no_cert{{etcd.url()}};
+  no_cert.ca_file = pki.path() + "/ca.crt";
+  EtcdClient anonymous(no_cert);
+  auto refused = anonymous.range(EtcdRangeRequest{"/tls/k", "", 0, 0});
+  REQUIRE_FALSE(refused.isOk());
+  CHECK(refused.status().message().find(etcd.url()) != std::string::npos);  // names the endpoint
+
+  EtcdClientOptions wrong_ca = good;
+  wrong_ca.ca_file = pki.path() + "/other-ca.crt";
+  EtcdClient doubtful(wrong_ca);
+  auto untrusted = doubtful.range(EtcdRangeRequest{"/tls/k", "", 0, 0});
+  REQUIRE_FALSE(untrusted.isOk());
+  MESSAGE("wrong CA: " << untrusted.status().toString());
+}
+
+TEST_CASE("etcd client: TLS settings are checked before anything starts") {
+  shardcast::testing::TempDir dir;
+  dir.write("ca.crt", "x");
+  dir.write("c.crt", "x");
+  StateStoreConfig c;
+  c.kind = "etcd";
+  c.etcd_endpoints = {"https://etcd:2379"};
+  CHECK(validateStateStoreConfig(c).isOk());  // the system's CAs
+  c.etcd_ca_file = dir.path() + "/ca.crt";
+  CHECK(validateStateStoreConfig(c).isOk());
+  c.etcd_cert_file = dir.path() + "/c.crt";  // no key
+  Status s = validateStateStoreConfig(c);
+  CHECK(s.code() == StatusCode::kInvalidArgument);
+  CHECK(s.message().find("--etcd-key-file") != std::string::npos);
+  c.etcd_key_file = dir.path() + "/missing.key";
+  s = validateStateStoreConfig(c);
+  CHECK(s.message().find("missing.key cannot be read") != std::string::npos);
+  c.etcd_key_file = dir.path() + "/c.crt";
+  CHECK(validateStateStoreConfig(c).isOk());
+  c.etcd_endpoints = {"https://etcd-0:2379", "http://etcd-1:2379"};
+  s = validateStateStoreConfig(c);
+  CHECK(s.message().find("http://etcd-1:2379 is plain http") != std::string::npos);
 }
 
 TEST_CASE("etcd client: --etcd-endpoints parsing") {
