@@ -246,7 +246,8 @@ std::vector<std::string> RolloutService::liveParticipants(const Rollout& rollout
                                                           const std::string& region) const {
   std::vector<std::string> out;
   for (const NodeRecord* n : nodes_.all()) {
-    if (n->info.region == region && rollout.matches(n->info) && nodes_.isLive(n->info.name)) {
+    if (n->info.region == region && rollout.matches(n->info) && nodes_.isLive(n->info.name) &&
+        !rollout.nodeFailed(n->info.name)) {
       out.push_back(n->info.name);
     }
   }

@@ -119,7 +119,8 @@ class RolloutService : public RolloutReader {
   void storeNodes();
   // Registered nodes the rollout targets (any liveness), sorted by name.
   std::vector<std::string> matchingNodes(const Rollout& rollout) const;
-  // Live registered nodes of `region` the rollout targets, sorted by name.
+  // Live registered nodes of `region` the rollout targets and that did not fail it,
+  // sorted by name.
   std::vector<std::string> liveParticipants(const Rollout& rollout, const std::string& region) const;
   api::Assignments assignmentsOf(const std::string& node, uint64_t cursor) const;
   // Queues answers for long-polls woken by a change.

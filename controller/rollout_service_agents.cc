@@ -314,13 +314,16 @@ Status RolloutService::ensurePlan(Rollout& rollout, const std::string& region) {
 Status RolloutService::reassignDeadSeeders(Rollout& rollout, const std::string& region) {
   const RegionState* rs = rollout.region(region);
   if (!rs) return Status::ok();
-  // A seeder is gone when silent for longer than T, or when it re-registered
-  // elsewhere (another region, labels the target no longer matches).
+  // A seeder is gone when silent for longer than T, when it re-registered
+  // elsewhere (another region, labels the target no longer matches), or when it
+  // reported that it failed this rollout (no space, ...): its unfinished pieces
+  // would otherwise wait for it forever.
   std::set<std::string> dead;
   for (const auto& s : rs->plan.seeders) {
     const NodeRecord* n = nodes_.find(s);
     if (!n && reconnecting()) continue;  // not back yet after a controller restart
-    if (!n || !nodes_.isLive(s) || n->info.region != region || !rollout.matches(n->info)) {
+    if (!n || !nodes_.isLive(s) || n->info.region != region || !rollout.matches(n->info) ||
+        rollout.nodeFailed(s)) {
       dead.insert(s);
     }
   }

@@ -178,6 +178,25 @@ TEST_CASE_FIXTURE(ServiceFixture, "a seeder that re-registers in another region 
   CHECK(std::find(s2.begin(), s2.end(), s1[0]) == s2.end());
 }
 
+TEST_CASE_FIXTURE(ServiceFixture, "a seeder that reports it failed the rollout loses its unfinished pieces at once") {
+  node("e1", "east");
+  node("e2", "east");
+  std::string id = create();
+  auto s1 = peers(id, "e1").stripe;
+  auto s2 = peers(id, "e2").stripe;
+  REQUIRE(s1.size() >= 2);
+  report(id, "e1", {s1[0]});         // one finished piece
+  progress(id, "e1", "failed", "no_space");
+  heartbeat({"e1"}, "east");         // still alive: only this rollout failed on it
+  auto now2 = asSet(peers(id, "e2").stripe);
+  std::set<uint32_t> want = asSet(s2);
+  want.insert(s1.begin() + 1, s1.end());  // its unfinished pieces, without waiting for T
+  CHECK(now2 == want);
+  CHECK(!now2.count(s1[0]));              // the finished one stays where it was confirmed
+  // A region planned later leaves out a node that failed the rollout there.
+  CHECK(peers(id, "e1").stripe.size() == 1);
+}
+
 TEST_CASE_FIXTURE(ServiceFixture, "a region whose first node appears later gets its plan then") {
   node("e1", "east");
   std::string id = create();  // every region
