@@ -1,7 +1,5 @@
 #include "controller/follower_reads.h"
 
-#include <algorithm>
-
 #include "controller/rollout_restore.h"
 
 namespace shardcast::controller {
@@ -27,15 +25,8 @@ Result<api::RolloutStatus> FollowerView::getRollout(const std::string& id) const
 }
 
 std::vector<api::RolloutStatus> FollowerView::listRollouts() const {
-  std::vector<api::RolloutStatus> out;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    for (const auto& [id, r] : rollouts_) out.push_back(r->status(nodes_));
-  }
-  std::sort(out.begin(), out.end(), [](const api::RolloutStatus& a, const api::RolloutStatus& b) {
-    return a.created_at_ms != b.created_at_ms ? a.created_at_ms < b.created_at_ms : a.id < b.id;
-  });
-  return out;
+  std::lock_guard<std::mutex> l(mu_);
+  return statusesOldestFirst(rollouts_, nodes_);
 }
 
 Result<Manifest> FollowerView::manifest(const ModelRef& model) const {

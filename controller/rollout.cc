@@ -248,4 +248,14 @@ api::RolloutStatus Rollout::status(const NodeRegistry& nodes) const {
   return s;
 }
 
+std::vector<api::RolloutStatus> statusesOldestFirst(
+    const std::map<std::string, std::unique_ptr<Rollout>>& rollouts, const NodeRegistry& nodes) {
+  std::vector<api::RolloutStatus> out;
+  for (const auto& [id, r] : rollouts) out.push_back(r->status(nodes));
+  std::sort(out.begin(), out.end(), [](const api::RolloutStatus& a, const api::RolloutStatus& b) {
+    return a.created_at_ms != b.created_at_ms ? a.created_at_ms < b.created_at_ms : a.id < b.id;
+  });
+  return out;
+}
+
 }  // namespace shardcast::controller

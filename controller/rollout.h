@@ -139,4 +139,9 @@ class Rollout {
   uint32_t corrupt_reports_ = 0;
 };
 
+// The statuses of `rollouts` (by id), oldest first (then by id): what
+// GET /v1/rollouts lists, from the leader's service or a follower's view.
+std::vector<api::RolloutStatus> statusesOldestFirst(
+    const std::map<std::string, std::unique_ptr<Rollout>>& rollouts, const NodeRegistry& nodes);
+
 }  // namespace shardcast::controller

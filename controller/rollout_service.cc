@@ -126,15 +126,8 @@ Result<api::RolloutStatus> RolloutService::getRollout(const std::string& id) con
 }
 
 std::vector<api::RolloutStatus> RolloutService::listRollouts() const {
-  std::vector<api::RolloutStatus> out;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    for (const auto& [id, r] : rollouts_) out.push_back(r->status(nodes_));
-  }
-  std::sort(out.begin(), out.end(), [](const api::RolloutStatus& a, const api::RolloutStatus& b) {
-    return a.created_at_ms != b.created_at_ms ? a.created_at_ms < b.created_at_ms : a.id < b.id;
-  });
-  return out;
+  std::lock_guard<std::mutex> l(mu_);
+  return statusesOldestFirst(rollouts_, nodes_);
 }
 
 Result<api::RolloutStatus> RolloutService::cancelRollout(const std::string& id) {

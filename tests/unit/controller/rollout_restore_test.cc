@@ -104,13 +104,7 @@ TEST_CASE_FIXTURE(ServiceFixture, "restore brings back rollouts, plans, the hash
 }
 
 TEST_CASE_FIXTURE(ServiceFixture, "after a restore, absent seeders keep their stripes for T; finished pieces never move") {
-  node("e1", "east");
-  node("e2", "east");
-  std::string id = create();
-  auto s1 = peers(id, "e1").stripe;
-  auto s2 = peers(id, "e2").stripe;
-  REQUIRE(s1.size() >= 2);
-  report(id, "e1", {s1[0]});  // e1 finished one piece of its stripe
+  auto [id, s1, s2] = twoSeedersOneDone();  // e1 finished one piece of its stripe
 
   Restarted r(*this, store);
   r.node(*this, "e2", "east");

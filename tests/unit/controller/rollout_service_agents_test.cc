@@ -179,13 +179,7 @@ TEST_CASE_FIXTURE(ServiceFixture, "a seeder that re-registers in another region 
 }
 
 TEST_CASE_FIXTURE(ServiceFixture, "a seeder that reports it failed the rollout loses its unfinished pieces at once") {
-  node("e1", "east");
-  node("e2", "east");
-  std::string id = create();
-  auto s1 = peers(id, "e1").stripe;
-  auto s2 = peers(id, "e2").stripe;
-  REQUIRE(s1.size() >= 2);
-  report(id, "e1", {s1[0]});         // one finished piece
+  auto [id, s1, s2] = twoSeedersOneDone();
   progress(id, "e1", "failed", "no_space");
   heartbeat({"e1"}, "east");         // still alive: only this rollout failed on it
   auto now2 = asSet(peers(id, "e2").stripe);

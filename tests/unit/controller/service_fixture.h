@@ -103,6 +103,23 @@ struct ServiceFixture {
     return *r;
   }
 
+  // Seeders e1 and e2 in region east, a rollout over them, and e1's report of the
+  // first piece of its stripe (of at least two): the start of the stripe-move cases.
+  struct TwoSeeders {
+    std::string id;
+    std::vector<uint32_t> s1, s2;  // e1's and e2's stripes
+  };
+  TwoSeeders twoSeedersOneDone() {
+    node("e1", "east");
+    node("e2", "east");
+    TwoSeeders t{create(), {}, {}};
+    t.s1 = peers(t.id, "e1").stripe;
+    t.s2 = peers(t.id, "e2").stripe;
+    REQUIRE(t.s1.size() >= 2);
+    report(t.id, "e1", {t.s1[0]});
+    return t;
+  }
+
   api::PieceReportReply progress(const std::string& id, const std::string& node, const std::string& state,
                                  const std::string& reason = "") {
     api::PieceReport rep;
