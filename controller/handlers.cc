@@ -32,12 +32,13 @@ Result<json> bodyJson(const ApiRequest& req) {
 }
 
 template <typename T>
+ApiResponse resultResponse(const Result<T>& result, int ok_status = 200) {
+  return result.isOk() ? jsonResponse(ok_status, api::toJson(result.value())) : errorResponse(result.status());
+}
+
+template <typename T>
 void answer(const Responder& respond, const Result<T>& result, int ok_status = 200) {
-  if (result.isOk()) {
-    respond(jsonResponse(ok_status, api::toJson(result.value())));
-  } else {
-    respond(errorResponse(result.status()));
-  }
+  respond(resultResponse(result, ok_status));
 }
 
 inline constexpr char kFollowerRevisionHeader[] = "X-Shardcast-Follower-Revision";
@@ -53,11 +54,6 @@ void answerRead(const ReadSourceFn& reads, const Responder& respond, F&& read) {
     r.headers.emplace_back(kFollowerRevisionHeader, std::to_string(source->follower_revision));
   }
   respond(std::move(r));
-}
-
-template <typename T>
-ApiResponse resultResponse(const Result<T>& result) {
-  return result.isOk() ? jsonResponse(200, api::toJson(result.value())) : errorResponse(result.status());
 }
 
 void routeReads(Router& router, const ReadSourceFn& reads) {
@@ -158,10 +154,8 @@ void routeAgents(Router& router, RolloutService& service) {
 void registerRoutes(Router& router, RolloutService& service, std::function<std::string()> role,
                     ReadSourceFn reads) {
   if (!reads) {
-    // Alone: the service answers every read (a non-owning pointer; it outlives the router).
-    reads = [&service]() -> Result<ReadSource> {
-      return ReadSource{std::shared_ptr<const RolloutReader>(&service, [](const RolloutReader*) {})};
-    };
+    // Alone: the service answers every read.
+    reads = [&service]() -> Result<ReadSource> { return leaderReads(service); };
   }
   router.add(
       "GET", "/healthz",

@@ -29,6 +29,11 @@ struct ReadSource {
 };
 using ReadSourceFn = std::function<Result<ReadSource>()>;
 
+// Reads answered by the leader's own service (which outlives the router).
+inline ReadSource leaderReads(const RolloutReader& service) {
+  return ReadSource{std::shared_ptr<const RolloutReader>(&service, [](const RolloutReader*) {})};
+}
+
 // `role` names this replica's role on /healthz ("leader" or "follower"); without
 // it the controller is alone and always the leader. `reads` picks the source of
 // GET /v1/rollouts, /v1/rollouts/{id} and /v1/manifests/... (default: `service`).

@@ -28,7 +28,7 @@ Status Server::openReplicated() {
   service_ = std::make_unique<RolloutService>(registry_, clock_, replica_->store(), config_.controller);
   follower_reads_ = std::make_unique<FollowerReads>(replica_->store(), clock_);
   registerRoutes(router_, *service_, [this] { return role(); }, [this]() -> Result<ReadSource> {
-    if (serving()) return ReadSource{std::shared_ptr<const RolloutReader>(service_.get(), [](const RolloutReader*) {})};
+    if (serving()) return leaderReads(*service_);
     // A follower: the replicated state as of its last load (at most a second old).
     ASSIGN_OR_RETURN(std::shared_ptr<const FollowerView> view, follower_reads_->view());
     const auto revision = static_cast<int64_t>(view->revision());
