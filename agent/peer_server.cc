@@ -152,6 +152,9 @@ bool PeerServer::authorized(MHD_Connection* c) const {
 
 bool PeerServer::handle(MHD_Connection* c, const char* url, const char* method) {
   std::string path = url ? url : "";
+  if (path == "/healthz" && std::strcmp(method, "GET") == 0) {
+    return queueBuffer(c, MHD_HTTP_OK, R"({"ok":true})", "application/json") == MHD_YES;
+  }
   if (path.rfind(kPeerPrefix, 0) != 0) return queueError(c, notFound("no route " + path));
   if (std::strcmp(method, "GET") != 0) {
     return queueError(c, Status(StatusCode::kInvalidArgument, "only GET is supported",

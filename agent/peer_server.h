@@ -4,6 +4,8 @@
 //
 //   GET /v1/peer/{model}/{version}/bitfield   raw bitfield, X-Shardcast-Pieces: N
 //   GET /v1/peer/{model}/{version}/pieces/{n} piece bytes, X-Shardcast-Sha256: hint
+//   GET /healthz                              {"ok": true}, without the cluster token:
+//                                             the kubelet's probe that MHD's threads answer
 //
 // Only pieces whose bit is set in the VersionStore (verified against accepted
 // hashes and durable) are served. Errors are JSON bodies (api::errorBody): 400 for

@@ -54,6 +54,10 @@ def check_common(name, objects):
     check(ctrl["livenessProbe"].get("httpGet", {}).get("path") == "/healthz" and
           ctrl["readinessProbe"].get("httpGet", {}).get("path") == "/healthz",
           f"{name}: controller probes GET /healthz")
+    agent_c = ct.container(ct.find(objects, "DaemonSet")[0], "agent")
+    check(all(agent_c[p].get("httpGet", {}).get("path") == "/healthz" and agent_c[p]["httpGet"].get("port") == "peer"
+              for p in ("startupProbe", "livenessProbe", "readinessProbe")),
+          f"{name}: agent probes GET /healthz on the peer port")
     ds = ct.find(objects, "DaemonSet")[0]
     agent = ct.container(ds, "agent")
     args = arg_list(agent)

@@ -123,6 +123,10 @@ TEST_CASE("the cluster token is required when configured") {
   PeerClient anonymous(PeerClientOptions{});
   CHECK(anonymous.fetchBitfield(node.addr, ref, 4).status().code() == StatusCode::kUnauthenticated);
   CHECK(rawGet("http://" + node.addr + "/v1/peer/m/v1/pieces/0").status == 401);
+  // The kubelet's probe needs no token and learns nothing about the models.
+  auto health = rawGet("http://" + node.addr + "/healthz");
+  CHECK(health.status == 200);
+  CHECK(health.body == R"({"ok":true})");
 
   PeerClientOptions wrong;
   wrong.cluster_token = "other";
